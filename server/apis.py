@@ -1,0 +1,31 @@
+"""The API table: every OpenAPI document we serve, where, and which context answers it.
+
+Add a row when a context gains an API. base_path is the one the TMF spec file declares, verbatim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
+
+
+@dataclass(frozen=True)
+class ApiEntry:
+    name: str
+    title: str
+    spec: str  # file name under openapi/
+    base_path: str
+    module: str  # the context's api module that answers operationIds
+
+
+APIS: tuple[ApiEntry, ...] = (
+    ApiEntry(
+        name="resourceInventoryManagement",
+        title="TMF639 Resource Inventory Management v4",
+        spec="resource_inventory.yaml",
+        base_path="/tmf-api/resourceInventoryManagement/v4",
+        module="oss.resource_inventory.api",
+    ),
+)

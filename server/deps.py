@@ -1,0 +1,43 @@
+"""What handlers and use cases get from the composition root: the unit of work and the settings.
+
+The app factory calls ``configure()`` once per process (tests once per app). Handlers call ``uow()``
+to hand a transaction to a use case; they never build engines or sessions themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.uow import UnitOfWork
+from server.settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+_container: Container | None = None
+
+
+def configure(container: Container) -> None:
+    global _container
+    _container = container
+
+
+def container() -> Container:
+    if _container is None:
+        raise RuntimeError(
+            "server.deps.configure() was not called: build the app with server.app.create_app()"
+        )
+    return _container
+
+
+def uow() -> UnitOfWork:
+    """A fresh unit of work on the configured database."""
+    return UnitOfWork(container().session_factory)

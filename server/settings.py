@@ -1,0 +1,53 @@
+"""Settings from the environment, read in one place.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| DATABASE_URL | sqlite file in the user data dir | SQLAlchemy URL; ``postgresql+psycopg://...`` for PostgreSQL |
+| HOST / PORT | 127.0.0.1 / 8080 | where the API listens |
+| LOG_LEVEL | INFO | stdlib logging level |
+| PROVISIO_DATA_DIR | platformdirs user data dir | where the embedded database and simulator state live |
+| PROVISIO_DISPATCH_INTERVAL | 0.5 | seconds between event-dispatcher polls when idle |
+| PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("PROVISIO_DATA_DIR") or platformdirs.user_data_dir("provisio"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "INFO"
+    data_dir: Path = field(default_factory=default_data_dir)
+    dispatch_interval: float = 0.5
+    credentials_file: Path | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = default_data_dir()
+        url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'provisio.db'}"
+        credentials = os.environ.get("PROVISIO_CREDENTIALS_FILE")
+        return cls(
+            database_url=url,
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=int(os.environ.get("PORT", "8080")),
+            log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+            data_dir=data_dir,
+            dispatch_interval=float(os.environ.get("PROVISIO_DISPATCH_INTERVAL", "0.5")),
+            credentials_file=Path(credentials) if credentials else data_dir / "credentials.json",
+        )

@@ -1,0 +1,140 @@
+"""Fixtures shared by every test: a database (SQLite file, or PostgreSQL when DATABASE_URL says so),
+the application, an in-process client and a real HTTP server on 127.0.0.1.
+
+Run the whole suite on PostgreSQL with ``DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/provisio_test``;
+tests marked ``pg`` run only there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine, text
+from starlette.testclient import TestClient
+
+from server.db import make_engine
+from server.schema import load_all_models
+from server.settings import Settings
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _is_postgres(os.environ.get("DATABASE_URL", "")):
+        return
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgresql+psycopg://...")
+    for item in items:
+        if "pg" in item.keywords:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'provisio-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return _is_postgres(database_url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    return Settings(database_url=database_url, data_dir=Path(data_dir), log_level="WARNING", dispatch_interval=0.05)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    """A schema built from the models (the migration test proves the migrations build the same one)."""
+    engine = make_engine(settings.database_url)
+    metadata = load_all_models()
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        metadata.drop_all(connection)
+        metadata.create_all(connection)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Iterator[Engine]:
+    """Each test starts from empty tables."""
+    _empty_all_tables(engine)
+    yield engine
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    metadata = load_all_models()
+    tables = [table for table in reversed(metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql" and tables:
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    from server.app import create_app
+
+    return create_app(settings, validate_responses=True, run_workers=False, configure_logs=False)
+
+
+@pytest.fixture
+def client(app, clean_db: Engine) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """An in-process HTTP client (no socket). Use ``live_server`` where a real socket matters."""
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A real uvicorn server on 127.0.0.1:<ephemeral> in a background thread."""
+
+    def __init__(self, asgi_app, port: int) -> None:  # type: ignore[no-untyped-def]
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name=f"live-server-{port}", daemon=True)
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings: Settings, clean_db: Engine) -> Iterator[LiveServer]:
+    """The full application with its background workers, served over a real socket."""
+    from server.app import create_app
+
+    server = LiveServer(create_app(settings, run_workers=True, configure_logs=False), free_port())
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,1 @@
+"""NETCONF server of the simulated devices (RFC 6241 over SSH, RFC 6242)."""

@@ -42,7 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def fleet_process(*args: str, deadline_s: float = START_DEADLINE_S) -> Iterator[tuple[subprocess.Popen[bytes], Manifest, float]]:
+def fleet_process(
+    *args: str, deadline_s: float = START_DEADLINE_S
+) -> Iterator[tuple[subprocess.Popen[bytes], Manifest, float]]:
     """Run ``python -m simulators ARGS``; yield (process, manifest, seconds until the manifest appeared)."""
     with tempfile.TemporaryDirectory(prefix="bench-sim-") as workdir:
         manifest_path = Path(workdir) / "manifest.json"
@@ -72,7 +74,11 @@ def fleet_process(*args: str, deadline_s: float = START_DEADLINE_S) -> Iterator[
 async def open_netconf_session(device: DeviceEntry) -> None:
     """SSH to the device, start the netconf subsystem (RFC 6242 §3) and read the server hello."""
     assert device.netconf_port is not None and device.ssh_host_key is not None
-    known_hosts = ([asyncssh.import_public_key(device.ssh_host_key)], [], [])
+    known_hosts: tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]] = (
+        [asyncssh.import_public_key(device.ssh_host_key)],
+        [],
+        [],
+    )
     async with asyncssh.connect(
         device.host,
         device.netconf_port,

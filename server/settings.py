@@ -7,6 +7,8 @@
 | LOG_LEVEL | INFO | stdlib logging level |
 | PROVISIO_DATA_DIR | platformdirs user data dir | where the embedded database and simulator state live |
 | PROVISIO_DISPATCH_INTERVAL | 0.5 | seconds between event-dispatcher polls when idle |
+| PROVISIO_DELIVERY_MAX_ATTEMPTS | 10 | event delivery attempts before a delivery goes to the dead letters |
+| PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
 """
 
@@ -32,6 +34,9 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     dispatch_interval: float = 0.5
     credentials_file: Path | None = None
+    delivery_max_attempts: int = 10
+    delivery_retry_base: float = 1.0
+    delivery_retry_max: float = 300.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -50,4 +55,7 @@ class Settings:
             data_dir=data_dir,
             dispatch_interval=float(os.environ.get("PROVISIO_DISPATCH_INTERVAL", "0.5")),
             credentials_file=Path(credentials) if credentials else data_dir / "credentials.json",
+            delivery_max_attempts=int(os.environ.get("PROVISIO_DELIVERY_MAX_ATTEMPTS", "10")),
+            delivery_retry_base=float(os.environ.get("PROVISIO_DELIVERY_RETRY_BASE", "1.0")),
+            delivery_retry_max=float(os.environ.get("PROVISIO_DELIVERY_RETRY_MAX", "300")),
         )

@@ -12,6 +12,8 @@ from sqlalchemy import MetaData
 from common.orm import Base
 
 MODEL_MODULES: tuple[str, ...] = (
+    "common.events",
+    "common.audit",
     "oss.resource_inventory.models",
 )
 

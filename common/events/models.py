@@ -1,0 +1,99 @@
+"""Tables of the transactional outbox (TMF630 hub/listener notifications, TMF688 event shape).
+
+- ``event_subscription``: one row per listener registered on an API's hub (``POST /hub``).
+- ``event_outbox``: one row per event, written in the same transaction as the change it reports, so an
+  event exists if and only if the change committed. ``seq`` orders events.
+- ``event_delivery``: one row per (event, matching subscription), created at publish time. The
+  dispatcher claims due rows (``state='pending' AND next_attempt_at <= now``), and a claim is a lease:
+  ``next_attempt_at`` is pushed forward, so a worker that dies mid-delivery loses nothing.
+
+None of these tables opts into the audit trail: they are machinery, and auditing them would write an
+audit row for every delivery attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from common.orm import Base, JSONType, UTCDateTime, new_id
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+PENDING = "pending"
+DELIVERED = "delivered"
+DEAD = "dead"
+DELIVERY_STATES = (PENDING, DELIVERED, DEAD)
+
+
+class EventSubscription(Base):
+    """A listener registered on one API's hub (TMF630 Part 1 §"Notifications", TMF688 EventSubscription)."""
+
+    __tablename__ = "event_subscription"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    api: Mapped[str] = mapped_column(String(64), index=True)  # server.apis ApiEntry.name
+    callback: Mapped[str] = mapped_column(String(2048))
+    query: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class OutboxEvent(Base):
+    """One TMF event as it will be POSTed to listeners (``payload``), kept with its order (``seq``)."""
+
+    __tablename__ = "event_outbox"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    api: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class EventDelivery(Base):
+    """The delivery of one event to one subscription: a durable work item (ARCHITECTURE.md §3)."""
+
+    __tablename__ = "event_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_seq", "subscription_id", name="uq_event_delivery_event_seq_subscription_id"),
+        CheckConstraint("state IN ('pending', 'delivered', 'dead')", name="state"),
+        # The dispatcher's claim query: due pending rows.
+        Index("ix_event_delivery_state_next_attempt_at", "state", "next_attempt_at"),
+        # Per-subscription ordering (head of line) and the ON DELETE CASCADE from the subscription.
+        Index("ix_event_delivery_subscription_id_state_event_seq", "subscription_id", "state", "event_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_seq: Mapped[int] = mapped_column(
+        BigId, ForeignKey("event_outbox.seq", ondelete="CASCADE", name="fk_event_delivery_event_seq_event_outbox")
+    )
+    subscription_id: Mapped[str] = mapped_column(
+        String(36),
+        ForeignKey(
+            "event_subscription.id", ondelete="CASCADE", name="fk_event_delivery_subscription_id_event_subscription"
+        ),
+    )
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

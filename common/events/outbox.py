@@ -1,0 +1,152 @@
+"""``publish()``: write a TMF event into the outbox, in the caller's transaction.
+
+Fan-out happens here, at publish time: one ``event_delivery`` row per subscription of the API whose
+query matches. So the set of listeners an event goes to is exactly the set registered when the change
+committed (a listener registered later never gets it), the query is evaluated once, and the
+dispatcher only moves rows it can claim. The subscription rows are read ``FOR KEY SHARE`` on
+PostgreSQL so that a concurrent ``DELETE /hub/{id}`` waits for this transaction instead of making it
+fail on the foreign key; the delete then cascades to the new deliveries.
+
+Event shape: TMF688 ``Event`` as the TMF639 v4 ``ResourceCreateEvent`` & co. specialise it:
+``eventId``, ``eventTime``, ``eventType``, ``event: {"resource": {...}}``, plus ``@type`` (the event
+type), ``@baseType`` ("Event"), ``domain`` (the API) and ``correlationId`` (the request id).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from common import clock, request_context
+from common.events.models import PENDING, EventDelivery, EventSubscription, OutboxEvent
+from common.events.query import parse_query
+from common.orm import new_id
+
+logger = logging.getLogger(__name__)
+
+_PUBLISHED_FLAG = "provisio.events.published"
+
+# Event types each API publishes (hub registration rejects others in a query). Contexts register theirs.
+_EVENT_TYPES: dict[str, frozenset[str]] = {}
+
+# Called (from the committing thread) after a transaction that published events commits: the in-process
+# dispatcher uses it to wake up at once instead of waiting for its next poll.
+_commit_listeners: list[Callable[[], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def register_event_types(api: str, event_types: list[str] | tuple[str, ...] | frozenset[str]) -> None:
+    """Declare the event types ``api`` publishes (e.g. TMF639: ResourceCreateEvent, ...)."""
+    _EVENT_TYPES[api] = frozenset(event_types) | _EVENT_TYPES.get(api, frozenset())
+
+
+def known_event_types(api: str) -> frozenset[str] | None:
+    return _EVENT_TYPES.get(api)
+
+
+def publish(
+    session: Session,
+    *,
+    api: str,
+    event_type: str,
+    resource: dict[str, Any],
+    payload_key: str = "resource",
+    field_path: str | None = None,
+    event_time: datetime | None = None,
+) -> str:
+    """Record a TMF event in the caller's transaction and fan it out to matching subscriptions.
+
+    ``api`` is the API table name (``server.apis``, e.g. ``resourceInventoryManagement``);
+    ``payload_key`` is the entity name in the payload (``resource``, ``service``, ``productOrder``);
+    ``field_path`` fills ``fieldPath`` of an AttributeValueChange event (TMF639 v4). Returns the
+    ``eventId``, which stays the same across every delivery attempt, so listeners can drop duplicates.
+    """
+    moment = event_time or clock.now()
+    event_id = new_id()
+    payload: dict[str, Any] = {
+        "eventId": event_id,
+        "eventTime": clock.isoformat(moment),
+        "eventType": event_type,
+        "@type": event_type,
+        "@baseType": "Event",
+        "domain": api,
+        "event": {payload_key: resource},
+    }
+    context = request_context.current()
+    if context.request_id and context.request_id != "-":
+        payload["correlationId"] = context.request_id
+    if field_path is not None:
+        payload["fieldPath"] = field_path
+
+    seq = session.execute(
+        insert(OutboxEvent)
+        .values(event_id=event_id, api=api, event_type=event_type, payload=payload, created_at=moment)
+        .returning(OutboxEvent.seq)
+    ).scalar_one()
+    subscriber_ids = _matching_subscriptions(session, api, payload)
+    if subscriber_ids:
+        session.execute(
+            insert(EventDelivery),
+            [
+                {
+                    "event_seq": seq,
+                    "subscription_id": subscription_id,
+                    "state": PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": moment,
+                    "created_at": moment,
+                }
+                for subscription_id in subscriber_ids
+            ],
+        )
+    session.info[_PUBLISHED_FLAG] = True
+    logger.debug("published %s %s to %d subscription(s)", event_type, event_id, len(subscriber_ids))
+    return event_id
+
+
+def _matching_subscriptions(session: Session, api: str, payload: dict[str, Any]) -> list[str]:
+    rows = session.execute(
+        select(EventSubscription.id, EventSubscription.query)
+        .where(EventSubscription.api == api)
+        .order_by(EventSubscription.id)
+        .with_for_update(key_share=True)
+    ).all()
+    return [row.id for row in rows if parse_query(row.query).matches(payload)]
+
+
+def add_commit_listener(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call ``listener`` after every commit that published events; returns a function that removes it."""
+    with _listeners_lock:
+        _commit_listeners.append(listener)
+
+    def remove() -> None:
+        with _listeners_lock:
+            if listener in _commit_listeners:
+                _commit_listeners.remove(listener)
+
+    return remove
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(_PUBLISHED_FLAG, False):
+        return
+    with _listeners_lock:
+        listeners = list(_commit_listeners)
+    for listener in listeners:
+        try:
+            listener()
+        except Exception:  # a wake-up must never fail a committed use case
+            logger.exception("event commit listener failed")
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(_PUBLISHED_FLAG, None)

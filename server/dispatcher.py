@@ -1,0 +1,373 @@
+"""The event dispatcher: delivers outbox events to hub listeners (TMF630 hub/listener).
+
+One step (``Dispatcher.run_once``):
+
+1. **claim** (one short transaction): due deliveries, ``state='pending' AND next_attempt_at <= now``,
+   that are the *head* of their subscription (no earlier pending delivery to the same listener), locked
+   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite runs the same statement without the clause and with
+   its single writer). A claim is a lease: ``attempts += 1`` and ``next_attempt_at = now + lease``. The
+   transaction commits before any HTTP call.
+2. **send**: POST the event JSON to the callback with httpx (short timeouts), no transaction open.
+3. **record** (one short transaction per delivery, fenced on ``attempts`` so a worker whose lease
+   expired cannot overwrite the newer claim): 2xx -> ``delivered``; otherwise retry after an
+   exponential backoff with jitter, or ``dead`` once ``max_attempts`` is reached.
+
+Guarantees (also in the README): at-least-once delivery with an ``eventId`` that never changes across
+attempts; a worker killed between claim and record loses nothing (the lease expires and another claim
+re-sends it); events reach a listener in outbox order, one in flight at a time per listener, except
+that a dead-lettered event no longer holds the line (a redelivered one goes first again) and two
+transactions committing concurrently may publish in either order.
+
+Operators: ``list_deliveries`` and ``redeliver`` (also served by the ops API, ``server/audit_api.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, delete, exists, func, select, true, update
+from sqlalchemy.orm import Session, aliased
+
+from common import clock, request_context
+from common.errors import Conflict, NotFound
+from common.events import DEAD, DELIVERED, PENDING, EventDelivery, EventSubscription, OutboxEvent
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], Session]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: after the n-th failed attempt wait about
+    ``base_delay * multiplier**(n-1)`` seconds (capped at ``max_delay``), spread by +/- ``jitter``."""
+
+    max_attempts: int = 10
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+    multiplier: float = 2.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        exponent = min(max(attempt - 1, 0), 64)  # 2**64 s is already far beyond any cap
+        nominal = min(self.max_delay, self.base_delay * self.multiplier**exponent)
+        spread = nominal * self.jitter
+        return max(0.0, min(self.max_delay, nominal - spread + rng.random() * 2 * spread))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            max_attempts=settings.delivery_max_attempts,
+            base_delay=settings.delivery_retry_base,
+            max_delay=settings.delivery_retry_max,
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    attempt: int
+    subscription_id: str
+    callback: str
+    event_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    status: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class Dispatcher:
+    """Claims, sends and records deliveries. Thread-safe for ``run_once`` from one thread at a time;
+    run several ``Dispatcher`` instances (threads or processes) side by side on PostgreSQL."""
+
+    session_factory: SessionFactory
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    lease: timedelta = timedelta(seconds=60)
+    batch_size: int = 32
+    concurrency: int = 8
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
+    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(5.0, connect=2.0))
+    http: httpx.Client | None = None
+
+    def __post_init__(self) -> None:
+        self._own_http = self.http is None
+        if self.http is None:
+            self.http = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="event-delivery")
+        self._rng_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        if self._own_http and self.http is not None:
+            self.http.close()
+
+    def run_once(self) -> int:
+        """Claim, send and record one batch; returns how many deliveries were attempted."""
+        with request_context.bind(actor="system"):
+            claims = self.claim()
+            if not claims:
+                return 0
+            outcomes = list(self._pool.map(self.send, claims))
+            for claim, outcome in zip(claims, outcomes, strict=True):
+                self.record(claim, outcome)
+            return len(claims)
+
+    def claim(self) -> list[Claim]:
+        now = clock.now()
+        earlier = aliased(EventDelivery)
+        blocked_by_earlier = exists().where(
+            earlier.subscription_id == EventDelivery.subscription_id,
+            earlier.state == PENDING,
+            earlier.event_seq < EventDelivery.event_seq,
+        )
+        with self.session_factory() as session, session.begin():
+            due = (
+                session.execute(
+                    select(EventDelivery.id)
+                    .where(EventDelivery.state == PENDING, EventDelivery.next_attempt_at <= now, ~blocked_by_earlier)
+                    .order_by(EventDelivery.next_attempt_at, EventDelivery.event_seq)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
+            if not due:
+                return []
+            session.execute(
+                update(EventDelivery)
+                .where(EventDelivery.id.in_(due))
+                .values(
+                    attempts=EventDelivery.attempts + 1,
+                    next_attempt_at=now + self.lease,
+                    claimed_by=self.worker_id[:128],
+                    last_attempt_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            rows = session.execute(
+                select(
+                    EventDelivery.id,
+                    EventDelivery.attempts,
+                    EventDelivery.subscription_id,
+                    EventSubscription.callback,
+                    OutboxEvent.event_id,
+                    OutboxEvent.payload,
+                )
+                .join(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
+                .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
+                .where(EventDelivery.id.in_(due))
+                .order_by(EventDelivery.event_seq)
+            ).all()
+        return [Claim(row[0], row[1], row[2], row[3], row[4], dict(row[5])) for row in rows]
+
+    def send(self, claim: Claim) -> Outcome:
+        """POST the event to the listener; only a 2xx answer counts as delivered."""
+        assert self.http is not None
+        try:
+            response = self.http.post(
+                claim.callback, json=claim.payload, headers={"X-Event-Id": claim.event_id, "Accept": "application/json"}
+            )
+        except httpx.HTTPError as error:
+            return Outcome(delivered=False, error=f"{type(error).__name__}: {error}"[:500])
+        if 200 <= response.status_code < 300:
+            return Outcome(delivered=True, status=response.status_code)
+        return Outcome(delivered=False, status=response.status_code, error=f"HTTP {response.status_code}")
+
+    def record(self, claim: Claim, outcome: Outcome) -> str:
+        """Store the outcome of one attempt; returns the new state ('' if the claim was lost)."""
+        now = clock.now()
+        values: dict[str, Any] = {"last_status": outcome.status, "last_error": outcome.error, "claimed_by": None}
+        if outcome.delivered:
+            values.update(state=DELIVERED, delivered_at=now)
+        elif claim.attempt >= self.policy.max_attempts:
+            values.update(state=DEAD)
+            logger.warning(
+                "event %s to %s dead after %d attempts: %s", claim.event_id, claim.callback, claim.attempt, outcome.error
+            )
+        else:
+            with self._rng_lock:
+                delay = self.policy.delay(claim.attempt, self.rng)
+            values.update(next_attempt_at=now + timedelta(seconds=delay))
+            logger.info(
+                "event %s to %s failed (attempt %d, %s); retry in %.2fs",
+                claim.event_id,
+                claim.callback,
+                claim.attempt,
+                outcome.error,
+                delay,
+            )
+        with self.session_factory() as session, session.begin():
+            result = session.execute(
+                update(EventDelivery)
+                .where(
+                    EventDelivery.id == claim.delivery_id,
+                    EventDelivery.attempts == claim.attempt,
+                    EventDelivery.state == PENDING,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            # The lease expired and another worker claimed it again, or the listener was unregistered.
+            logger.info("delivery %s: claim %d superseded; outcome dropped", claim.delivery_id, claim.attempt)
+            return ""
+        return str(values.get("state", PENDING))
+
+
+def run_forever(
+    dispatcher: Dispatcher, *, interval: float, stop: threading.Event, wake: threading.Event | None = None
+) -> None:
+    """The standalone loop (``provisio worker``): run steps until ``stop`` is set, polling every
+    ``interval`` seconds when idle, or sooner when ``wake`` is set (a publish in this process)."""
+    from common import events
+
+    wake = wake or threading.Event()
+    remove = events.add_commit_listener(wake.set)
+    try:
+        while not stop.is_set():
+            wake.clear()
+            try:
+                worked = dispatcher.run_once()
+            except Exception:
+                logger.exception("dispatcher step failed; retrying after %.2fs", interval)
+                worked = 0
+            if not worked:
+                wake.wait(interval)
+                if stop.is_set():
+                    break
+    finally:
+        remove()
+
+
+def make_dispatcher(session_factory: SessionFactory, settings: Settings, **overrides: Any) -> Dispatcher:
+    return Dispatcher(session_factory, policy=RetryPolicy.from_settings(settings), **overrides)
+
+
+# --- operator functions (ops API and CLI) -------------------------------------------------------------
+
+
+class DeliveryNotFound(NotFound):
+    code = "DELIVERY_NOT_FOUND"
+
+
+class DeliveryPending(Conflict):
+    code = "DELIVERY_PENDING"
+
+
+def delivery_json(delivery: EventDelivery, event: OutboxEvent, subscription: EventSubscription) -> dict[str, Any]:
+    return {
+        "id": str(delivery.id),
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "eventId": event.event_id,
+        "eventType": event.event_type,
+        "api": event.api,
+        "subscriptionId": subscription.id,
+        "callback": subscription.callback,
+        "createdAt": clock.isoformat(delivery.created_at),
+        "nextAttemptAt": clock.isoformat(delivery.next_attempt_at),
+        "lastAttemptAt": clock.isoformat(delivery.last_attempt_at) if delivery.last_attempt_at else None,
+        "lastStatus": delivery.last_status,
+        "lastError": delivery.last_error,
+        "deliveredAt": clock.isoformat(delivery.delivered_at) if delivery.delivered_at else None,
+    }
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    state: str | None = None,
+    subscription_id: str | None = None,
+    event_id: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], int]:
+    """Deliveries, newest first, with the total count (e.g. ``state='dead'``: the dead-letter queue)."""
+    conditions = []
+    if state:
+        conditions.append(EventDelivery.state == state)
+    if subscription_id:
+        conditions.append(EventDelivery.subscription_id == subscription_id)
+    if event_id:
+        conditions.append(OutboxEvent.event_id == event_id)
+    where = and_(true(), *conditions)
+    base = (
+        select(EventDelivery, OutboxEvent, EventSubscription)
+        .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
+        .join(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
+        .where(where)
+    )
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(base.order_by(EventDelivery.id.desc()).offset(offset).limit(limit)).all()
+    return [delivery_json(*row) for row in rows], int(total)
+
+
+def redeliver(session: Session, delivery_id: int) -> dict[str, Any]:
+    """Put a dead (or delivered) delivery back in the queue, due now, with a fresh attempt budget.
+    The event keeps its ``eventId``, so a listener that already has it drops the duplicate."""
+    row = session.execute(
+        select(EventDelivery, OutboxEvent, EventSubscription)
+        .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
+        .join(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
+        .where(EventDelivery.id == delivery_id)
+        .with_for_update(of=EventDelivery)
+    ).first()
+    if row is None:
+        raise DeliveryNotFound(f"No event delivery with id {delivery_id}.")
+    delivery = row[0]
+    if delivery.state == PENDING:
+        raise DeliveryPending(f"Event delivery {delivery_id} is already waiting to be delivered.")
+    delivery.state = PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = clock.now()
+    delivery.delivered_at = None
+    session.flush()
+    logger.info("delivery %s of event %s put back in the queue", delivery_id, row[1].event_id)
+    return delivery_json(*row)
+
+
+def redeliver_dead(session: Session, *, subscription_id: str | None = None) -> int:
+    """Put every dead delivery (of one subscription, or all) back in the queue; returns how many."""
+    statement = update(EventDelivery).where(EventDelivery.state == DEAD)
+    if subscription_id:
+        statement = statement.where(EventDelivery.subscription_id == subscription_id)
+    result = session.execute(
+        statement.values(state=PENDING, attempts=0, next_attempt_at=clock.now()).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def purge(session: Session, *, older_than: datetime) -> int:
+    """Delete delivered deliveries and fully handled outbox events older than ``older_than``."""
+    deleted = session.execute(
+        delete(EventDelivery)
+        .where(EventDelivery.state == DELIVERED, EventDelivery.delivered_at < older_than)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    still_needed = select(EventDelivery.id).where(EventDelivery.event_seq == OutboxEvent.seq).exists()
+    deleted += session.execute(
+        delete(OutboxEvent)
+        .where(OutboxEvent.created_at < older_than, ~still_needed)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(deleted)

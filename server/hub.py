@@ -1,0 +1,122 @@
+"""Generic hub handlers (TMF630 Part 1 "Notifications": ``POST /hub``, ``DELETE /hub/{id}``).
+
+Every API that serves a hub re-exports these two functions from its ``api`` module::
+
+    from server.hub import register_listener, unregister_listener
+
+The API a request belongs to is taken from connexion's routing context (the base path the operation
+was matched under), so subscriptions are per API: the TMF639 hub only ever gets TMF639 events, and a
+TMF639 hub id cannot be deleted through another API's hub.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import connexion
+from sqlalchemy import delete
+
+from common import clock, events, request_context
+from common.errors import InvalidInput, NotFound
+from common.events import EventSubscription
+from server import deps
+from server.apis import APIS, ApiEntry
+
+logger = logging.getLogger(__name__)
+
+# Event types of the APIs this server publishes; a hub query naming another eventType is a 400.
+events.register_event_types(
+    "resourceInventoryManagement",
+    (
+        "ResourceCreateEvent",
+        "ResourceAttributeValueChangeEvent",
+        "ResourceStateChangeEvent",
+        "ResourceDeleteEvent",
+    ),
+)
+
+
+class InvalidCallback(InvalidInput):
+    code = "INVALID_CALLBACK"
+
+
+class SubscriptionNotFound(NotFound):
+    code = "SUBSCRIPTION_NOT_FOUND"
+
+
+def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """``POST /hub``: 201 EventSubscription (id, callback, query) with a Location header."""
+    api = current_api()
+    callback = str(body.get("callback", "")).strip()
+    query = body.get("query")
+    query = str(query).strip() if query is not None else None
+    validate_callback(callback)
+    events.parse_query(query, events.known_event_types(api.name))  # raises 400 now, not at delivery
+    with deps.uow() as tx:
+        subscription = EventSubscription(
+            api=api.name,
+            callback=callback,
+            query=query or None,
+            created_at=clock.now(),
+            created_by=request_context.current().actor,
+        )
+        tx.session.add(subscription)
+        tx.session.flush()
+        representation = subscription_json(subscription)
+        tx.commit()
+    logger.info("listener %s registered on %s hub: %s", subscription.id, api.name, callback)
+    location = f"{request_context.current().base_url}{api.base_path}/hub/{subscription.id}"
+    return representation, 201, {"Location": location}
+
+
+def unregister_listener(id: str) -> tuple[None, int]:  # noqa: A002 - the path parameter's name in TMF specs
+    """``DELETE /hub/{id}``: 204; pending deliveries to that listener go with it (ON DELETE CASCADE)."""
+    api = current_api()
+    with deps.uow() as tx:
+        result = tx.session.execute(
+            delete(EventSubscription).where(EventSubscription.id == id, EventSubscription.api == api.name)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise SubscriptionNotFound(f"No listener with id {id} is registered on this hub.")
+        tx.commit()
+    logger.info("listener %s unregistered from %s hub", id, api.name)
+    return None, 204
+
+
+def subscription_json(subscription: EventSubscription) -> dict[str, Any]:
+    representation: dict[str, Any] = {"id": subscription.id, "callback": subscription.callback}
+    if subscription.query:
+        representation["query"] = subscription.query
+    return representation
+
+
+def validate_callback(callback: str) -> None:
+    """The callback must be an absolute http(s) URL with a host: anything else can never be delivered."""
+    parts = urlsplit(callback)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidCallback(f"callback {callback!r} is not an absolute http or https URL.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as error:
+        raise InvalidCallback(f"callback {callback!r} has an invalid port.") from error
+
+
+def current_api() -> ApiEntry:
+    """The API table row of the request being served."""
+    base_path = ""
+    try:
+        routing = connexion.context.scope.get("extensions", {}).get("connexion_routing", {})
+        base_path = routing.get("api_base_path") or ""
+        path = str(connexion.context.scope.get("path", ""))
+    except (LookupError, RuntimeError):
+        path = ""
+    for api in APIS:
+        if base_path.rstrip("/") == api.base_path.rstrip("/"):
+            return api
+    # Fall back on the longest base path that prefixes the request path.
+    matches = [api for api in APIS if path.startswith(api.base_path.rstrip("/") + "/")]
+    if not matches:
+        raise RuntimeError(f"no API in server.apis serves {path!r}")
+    return max(matches, key=lambda api: len(api.base_path))

@@ -1,0 +1,428 @@
+"""The ``provisio`` command: serve the API, migrate the database, run workers and the simulated network.
+
+    provisio serve                      # uvicorn on HOST:PORT (default 127.0.0.1:8080)
+    provisio db upgrade [REV]           # alembic upgrade (default: head)
+    provisio db downgrade REV           # alembic downgrade
+    provisio db current                 # the revision the database is at
+    provisio db revision -m MSG [--autogenerate]
+    provisio db create [--recreate]     # PostgreSQL: create the database named in DATABASE_URL (+ PostGIS)
+    provisio worker                     # background workers (event dispatcher) without the HTTP API
+    provisio sim --devices N ...        # the simulated network: forwards to ``python -m simulators``
+    provisio run                        # what ``make run`` calls: migrate, simulators (supervised), serve
+
+Configuration comes from the environment (server/settings.py). The server side never imports
+``simulators`` (import-linter enforces it): ``sim`` and ``run`` start it as a separate process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import importlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SIM_DEVICES = 6
+
+
+# --------------------------------------------------------------------------------------------- alembic
+
+
+def migrations_dir() -> Path:
+    """The alembic script directory: next to the ``server`` package (source tree, editable install,
+    container image) or in the current directory."""
+    for candidate in (PROJECT_ROOT / "migrations", Path.cwd() / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise SystemExit("provisio: cannot find the migrations directory (run from the source tree)")
+
+
+def alembic_config(database_url: str | None = None) -> Any:
+    """An alembic Config that needs no alembic.ini: the script location is found from the package and the
+    database URL comes from ``DATABASE_URL`` (via server.settings) unless given."""
+    from alembic.config import Config
+
+    ini = PROJECT_ROOT / "alembic.ini"
+    config = Config(str(ini)) if ini.is_file() else Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if database_url:
+        # ConfigParser interpolation: a literal % in a password must be doubled.
+        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def describe_database(database_url: str) -> str:
+    """The URL without its password, and for SQLite the file path."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {Path(url.database or ':memory:').resolve()}"
+    return f"{url.get_backend_name()} {url.render_as_string(hide_password=True)}"
+
+
+def db_upgrade(settings: Settings, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(settings.database_url), revision)
+
+
+def db_create(database_url: str, *, recreate: bool) -> str:
+    """Create the PostgreSQL database named in the URL (and the PostGIS extension). SQLite needs nothing."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return "SQLite: the file is created on first use; nothing to do"
+    name = url.database
+    if not name:
+        raise SystemExit("provisio db create: DATABASE_URL names no database")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            quoted = connection.dialect.identifier_preparer.quote(name)
+            if exists and recreate:
+                connection.execute(text(f"DROP DATABASE {quoted} WITH (FORCE)"))
+                exists = None
+            if not exists:
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        admin.dispose()
+    target = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with target.connect() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    finally:
+        target.dispose()
+    return f"database {name} ready (PostGIS enabled)"
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(args)
+    print_banner(settings)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        # server.logs configures the root logger; keep uvicorn's access log off it unless debugging.
+        access_log=settings.log_level == "DEBUG",
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.db_command == "create":
+        print(db_create(settings.database_url, recreate=args.recreate))
+        return 0
+    config = alembic_config(settings.database_url)
+    print(f"database: {describe_database(settings.database_url)}", flush=True)
+    if args.db_command == "upgrade":
+        command.upgrade(config, args.revision)
+    elif args.db_command == "downgrade":
+        command.downgrade(config, args.revision)
+    elif args.db_command == "current":
+        command.current(config, verbose=args.verbose)
+    elif args.db_command == "history":
+        command.history(config, verbose=args.verbose)
+    elif args.db_command == "revision":
+        command.revision(config, message=args.message, autogenerate=args.autogenerate, rev_id=args.rev_id)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the background workers without the HTTP API, until SIGINT/SIGTERM."""
+    settings = Settings.from_env()
+    try:
+        dispatcher = importlib.import_module("server.dispatcher")
+    except ModuleNotFoundError as error:
+        if error.name != "server.dispatcher":
+            raise
+        print("provisio worker: the event dispatcher is not available in this build", file=sys.stderr)
+        return 2
+    run_worker: Callable[[Settings], Any] | None = getattr(dispatcher, "run_worker", None) or getattr(
+        dispatcher, "main", None
+    )
+    if run_worker is None:
+        print("provisio worker: server.dispatcher has no run_worker(settings)", file=sys.stderr)
+        return 2
+    result = run_worker(settings)
+    return int(result or 0)
+
+
+def simulator_command(sim_args: Sequence[str]) -> list[str]:
+    return [sys.executable, "-m", "simulators", *sim_args]
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    """Forward to ``python -m simulators`` in a child process (never imported: they meet over sockets)."""
+    sim_args = list(args.sim_args)
+    if sim_args[:1] == ["--"]:
+        sim_args = sim_args[1:]
+    with subprocess.Popen(simulator_command(sim_args)) as child:
+        # The child shares our terminal and gets Ctrl-C itself; forward SIGTERM so `kill` stops both.
+        signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                continue  # the child got the same SIGINT; wait for it to shut down cleanly
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Migrate, start the simulated network under supervision, serve; Ctrl-C stops everything."""
+    import uvicorn
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(f"database: {describe_database(settings.database_url)}", flush=True)
+    db_upgrade(settings)
+
+    supervisor: SimulatorSupervisor | None = None
+    if args.sim_devices > 0:
+        sim_dir = settings.data_dir / "sim"
+        supervisor = SimulatorSupervisor(
+            simulator_command([
+                "--devices", str(args.sim_devices), "--profile", "mixed",
+                "--state-dir", str(sim_dir), "--manifest", str(sim_dir / "manifest.json"),
+            ]),
+            sim_dir,
+        )  # fmt: skip
+        supervisor.start()
+        manifest = supervisor.wait_ready(timeout=60)
+        if manifest:
+            print(f"simulated network: {args.sim_devices} devices, manifest {manifest}", flush=True)
+        else:
+            print(f"simulated network: not ready (see {supervisor.log_path}); the API runs without it", flush=True)
+    print_banner(settings)
+    try:
+        uvicorn.run(
+            "server.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=settings.log_level == "DEBUG",
+        )
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+    return 0
+
+
+def print_banner(settings: Settings) -> None:
+    from server.apis import APIS
+
+    base = f"http://{_display_host(settings.host)}:{settings.port}"
+    lines = [
+        "",
+        f"Provisio on {base}  (Ctrl-C stops it)",
+        f"  landing page   {base}/",
+        f"  health         {base}/health",
+    ]
+    lines += [f"  {api.name:<14} {base}{api.base_path}/ui/   (spec {base}{api.base_path}/openapi.json)" for api in APIS]
+    print("\n".join(lines) + "\n", flush=True)
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    changes: dict[str, Any] = {}
+    if getattr(args, "host", None):
+        changes["host"] = args.host
+    if getattr(args, "port", None):
+        changes["port"] = args.port
+    if changes:
+        import dataclasses
+
+        settings = dataclasses.replace(settings, **changes)
+        # create_app reads the environment again in the uvicorn factory: keep both in step.
+        os.environ["HOST"], os.environ["PORT"] = settings.host, str(settings.port)
+    return settings
+
+
+# ------------------------------------------------------------------------------------ simulator supervision
+
+
+class SimulatorSupervisor:
+    """Keeps ``python -m simulators`` running beside the API: restarted with backoff if it dies,
+    stopped (SIGTERM, then SIGKILL) with the server. It runs in its own session so that Ctrl-C in the
+    terminal reaches only us and we decide the order of shutdown; PR_SET_PDEATHSIG makes the kernel stop
+    it if we are killed outright."""
+
+    def __init__(self, command: Sequence[str], state_dir: Path, *, max_backoff: float = 30.0) -> None:
+        self.command = list(command)
+        self.state_dir = state_dir
+        self.log_path = state_dir / "simulators.log"
+        self.max_backoff = max_backoff
+        self.restarts = 0
+        self.manifest: str | None = None
+        self._ready = threading.Event()
+        self._settled = threading.Event()  # ready, or the first attempt ended: stop waiting either way
+        self._stopping = threading.Event()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._thread = threading.Thread(target=self._supervise, name="simulator-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+
+    def wait_ready(self, timeout: float) -> str | None:
+        """The manifest path once every device listens; None if the first attempt died or timed out."""
+        self._settled.wait(timeout)
+        return self.manifest if self._ready.is_set() else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid if self._child is not None else None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self._thread.join(timeout)
+
+    def _supervise(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            returncode = self._run_once()
+            if self._stopping.is_set():
+                return
+            # A child that lived a while gets restarted quickly; one that keeps dying backs off.
+            backoff = 1.0 if time.monotonic() - started > 60 else min(backoff * 2, self.max_backoff)
+            self.restarts += 1
+            logger.warning(
+                "simulators exited with %s; restarting in %.0f s (log: %s)", returncode, backoff, self.log_path
+            )
+            self._stopping.wait(backoff)
+
+    def _run_once(self) -> int:
+        with open(self.log_path, "ab") as log:
+            child = subprocess.Popen(
+                self.command,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+            self._child = child
+            assert child.stdout is not None
+            for raw in child.stdout:
+                log.write(raw)
+                log.flush()
+                line = raw.decode(errors="replace").strip()
+                if line.startswith("manifest:"):
+                    self.manifest = line.partition(":")[2].strip()
+                    self._ready.set()
+                    self._settled.set()
+            returncode = child.wait()
+            self._settled.set()
+            return returncode
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: ask Linux to SIGTERM it when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
+# ------------------------------------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="provisio", description="Provisio: open telecom fulfilment server")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn (HOST/PORT from the environment)")
+    serve.add_argument("--host", help="override HOST")
+    serve.add_argument("--port", type=int, help="override PORT")
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database migrations (alembic) and creation")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="migrate up to REVISION (default head)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="migrate down to REVISION (base = empty)")
+    downgrade.add_argument("revision")
+    for name, text in (("current", "show the current revision"), ("history", "list the revisions")):
+        sub = db_commands.add_parser(name, help=text)
+        sub.add_argument("-v", "--verbose", action="store_true")
+    revision = db_commands.add_parser("revision", help="create a new revision file")
+    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument("--autogenerate", action="store_true", help="diff the models against the database")
+    revision.add_argument("--rev-id", help="revision id (default: random)")
+    create = db_commands.add_parser("create", help="PostgreSQL: create the database in DATABASE_URL with PostGIS")
+    create.add_argument("--recreate", action="store_true", help="drop it first if it exists")
+    db.set_defaults(handler=cmd_db)
+
+    worker = commands.add_parser("worker", help="run the background workers (event dispatcher) without HTTP")
+    worker.set_defaults(handler=cmd_worker)
+
+    sim = commands.add_parser(
+        "sim",
+        help="start the simulated network (python -m simulators; see simulators/README.md)",
+        add_help=False,
+        prefix_chars="\0",  # hand every argument, --help included, to the simulators' own parser
+    )
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER)
+    sim.set_defaults(handler=cmd_sim)
+
+    run = commands.add_parser("run", help="migrate, start a small simulated network and serve (make run)")
+    run.add_argument("--host", help="override HOST")
+    run.add_argument("--port", type=int, help="override PORT")
+    run.add_argument(
+        "--sim-devices",
+        type=int,
+        default=int(os.environ.get("PROVISIO_SIM_DEVICES", DEFAULT_SIM_DEVICES)),
+        help=f"simulated devices to start beside the server, 0 for none (default {DEFAULT_SIM_DEVICES})",
+    )
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -52,14 +52,15 @@ class _Context:
 
 def apply_edit(target: Obj, config: etree._Element, default_operation: str, error_option: str) -> EditResult:
     """Apply the children of ``<config>`` to a copy of ``target``; the caller decides what to keep."""
-    data = copy.deepcopy(target)
+    # RFC 6241 §7.2: default-operation replace "completely replaces the configuration in the target"
+    data = {} if default_operation == "replace" else copy.deepcopy(target)
     ctx = _Context(continue_on_error=error_option == "continue-on-error")
     try:
         _edit_children(ctx, data, data_model().schema, config, default_operation, "")
     except StopEdit:
         pass
     prune(data, data_model().schema)
-    return EditResult(data, ctx.errors, ctx.changed)
+    return EditResult(data, ctx.errors, ctx.changed or data != target)
 
 
 def _element_children(elem: etree._Element) -> list[etree._Element]:

@@ -28,4 +28,11 @@ APIS: tuple[ApiEntry, ...] = (
         base_path="/tmf-api/resourceInventoryManagement/v4",
         module="oss.resource_inventory.api",
     ),
+    ApiEntry(
+        name="audit",
+        title="Provisio Audit and Event Operations v1",
+        spec="audit.yaml",
+        base_path="/provisio/audit/v1",
+        module="server.audit_api",
+    ),
 )

@@ -38,7 +38,7 @@ import httpx
 from sqlalchemy import and_, delete, exists, func, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from common import clock, request_context
+from common import clock, events, request_context
 from common.errors import Conflict, NotFound
 from common.events import DEAD, DELIVERED, PENDING, EventDelivery, EventSubscription, OutboxEvent
 from server.settings import Settings
@@ -237,8 +237,6 @@ def run_forever(
 ) -> None:
     """The standalone loop (``provisio worker``): run steps until ``stop`` is set, polling every
     ``interval`` seconds when idle, or sooner when ``wake`` is set (a publish in this process)."""
-    from common import events
-
     wake = wake or threading.Event()
     remove = events.add_commit_listener(wake.set)
     try:
@@ -340,6 +338,7 @@ def redeliver(session: Session, delivery_id: int) -> dict[str, Any]:
     delivery.next_attempt_at = clock.now()
     delivery.delivered_at = None
     session.flush()
+    events.wake_dispatcher_after_commit(session)
     logger.info("delivery %s of event %s put back in the queue", delivery_id, row[1].event_id)
     return delivery_json(*row)
 
@@ -354,6 +353,7 @@ def redeliver_dead(session: Session, *, subscription_id: str | None = None) -> i
             synchronize_session=False
         )
     )
+    events.wake_dispatcher_after_commit(session)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -19,7 +19,13 @@ from common.events.models import (
     EventSubscription,
     OutboxEvent,
 )
-from common.events.outbox import add_commit_listener, known_event_types, publish, register_event_types
+from common.events.outbox import (
+    add_commit_listener,
+    known_event_types,
+    publish,
+    register_event_types,
+    wake_dispatcher_after_commit,
+)
 from common.events.query import EventFilter, InvalidEventQuery, parse_query
 
 __all__ = [
@@ -37,4 +43,5 @@ __all__ = [
     "parse_query",
     "publish",
     "register_event_types",
+    "wake_dispatcher_after_commit",
 ]

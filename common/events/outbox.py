@@ -106,7 +106,7 @@ def publish(
                 for subscription_id in subscriber_ids
             ],
         )
-    session.info[_PUBLISHED_FLAG] = True
+    wake_dispatcher_after_commit(session)
     logger.debug("published %s %s to %d subscription(s)", event_type, event_id, len(subscriber_ids))
     return event_id
 
@@ -119,6 +119,11 @@ def _matching_subscriptions(session: Session, api: str, payload: dict[str, Any])
         .with_for_update(key_share=True)
     ).all()
     return [row.id for row in rows if parse_query(row.query).matches(payload)]
+
+
+def wake_dispatcher_after_commit(session: Session) -> None:
+    """Have the commit listeners called when this session's transaction commits (e.g. a redelivery)."""
+    session.info[_PUBLISHED_FLAG] = True
 
 
 def add_commit_listener(listener: Callable[[], None]) -> Callable[[], None]:

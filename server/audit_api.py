@@ -1,0 +1,148 @@
+"""Handlers of ``openapi/audit.yaml`` (served at ``/provisio/audit/v1``): the audit trail and the event
+operations (hub listeners, deliveries, dead letters and redelivery).
+
+Lists answer 200 with ``X-Total-Count`` / ``X-Result-Count`` (TMF630 paging), newest first. The
+queries are small and fixed (exact-match filters, offset/limit), so they are written here rather
+than through the generic TMF attribute filter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from common import clock, request_context
+from common.audit import AuditRecord
+from common.errors import NotFound
+from common.events import EventSubscription
+from server import deps, dispatcher
+
+BASE_PATH = "/provisio/audit/v1"
+DEFAULT_LIMIT = 100
+
+Headers = dict[str, str]
+
+
+class AuditRecordNotFound(NotFound):
+    code = "AUDIT_RECORD_NOT_FOUND"
+
+
+def list_audit_record(
+    entityType: str | None = None,  # noqa: N803 - TMF query parameter names
+    entityId: str | None = None,  # noqa: N803
+    actor: str | None = None,
+    requestId: str | None = None,  # noqa: N803
+    action: str | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> tuple[list[dict[str, Any]], int, Headers]:
+    filters = {
+        AuditRecord.entity_type: entityType,
+        AuditRecord.entity_id: entityId,
+        AuditRecord.actor: actor,
+        AuditRecord.request_id: requestId,
+        AuditRecord.action: action,
+    }
+    conditions = [column == value for column, value in filters.items() if value is not None]
+    with deps.uow() as tx:
+        total = tx.session.execute(select(func.count()).select_from(AuditRecord).where(*conditions)).scalar_one()
+        records = (
+            tx.session.execute(
+                select(AuditRecord).where(*conditions).order_by(AuditRecord.id.desc()).offset(offset).limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        body = [audit_record_json(record) for record in records]
+    return body, 200, _paging(total, len(body))
+
+
+def retrieve_audit_record(id: str) -> dict[str, Any]:  # noqa: A002 - TMF path parameter name
+    record_id = _as_int(id)
+    with deps.uow() as tx:
+        record = tx.session.get(AuditRecord, record_id) if record_id is not None else None
+        if record is None:
+            raise AuditRecordNotFound(f"No audit record with id {id}.")
+        return audit_record_json(record)
+
+
+def list_event_subscription(
+    api: str | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
+) -> tuple[list[dict[str, Any]], int, Headers]:
+    conditions = [EventSubscription.api == api] if api else []
+    with deps.uow() as tx:
+        total = tx.session.execute(
+            select(func.count()).select_from(EventSubscription).where(*conditions)
+        ).scalar_one()
+        rows = (
+            tx.session.execute(
+                select(EventSubscription)
+                .where(*conditions)
+                .order_by(EventSubscription.created_at.desc(), EventSubscription.id)
+                .offset(offset)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        body = [
+            {
+                "id": row.id,
+                "api": row.api,
+                "callback": row.callback,
+                "query": row.query,
+                "createdAt": clock.isoformat(row.created_at),
+                "createdBy": row.created_by,
+            }
+            for row in rows
+        ]
+    return body, 200, _paging(total, len(body))
+
+
+def list_event_delivery(
+    state: str | None = None,
+    subscriptionId: str | None = None,  # noqa: N803
+    eventId: str | None = None,  # noqa: N803
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> tuple[list[dict[str, Any]], int, Headers]:
+    with deps.uow() as tx:
+        body, total = dispatcher.list_deliveries(
+            tx.session, state=state, subscription_id=subscriptionId, event_id=eventId, offset=offset, limit=limit
+        )
+    return body, 200, _paging(total, len(body))
+
+
+def redeliver_event_delivery(id: str) -> dict[str, Any]:  # noqa: A002
+    delivery_id = _as_int(id)
+    if delivery_id is None:
+        raise dispatcher.DeliveryNotFound(f"No event delivery with id {id}.")
+    with deps.uow() as tx:
+        body = dispatcher.redeliver(tx.session, delivery_id)
+        tx.commit()
+    return body
+
+
+def audit_record_json(record: AuditRecord) -> dict[str, Any]:
+    return {
+        "id": str(record.id),
+        "href": f"{request_context.current().base_url}{BASE_PATH}/auditRecord/{record.id}",
+        "@type": "AuditRecord",
+        "recordedAt": clock.isoformat(record.recorded_at),
+        "actor": record.actor,
+        "requestId": record.request_id,
+        "entityType": record.entity_type,
+        "entityId": record.entity_id,
+        "action": record.action,
+        "before": record.before,
+        "after": record.after,
+    }
+
+
+def _paging(total: int, returned: int) -> Headers:
+    return {"X-Total-Count": str(total), "X-Result-Count": str(returned)}
+
+
+def _as_int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 19 else None

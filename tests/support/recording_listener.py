@@ -1,0 +1,91 @@
+"""A real HTTP listener for hub tests: a threaded ``http.server`` on 127.0.0.1 that records every
+event POSTed to it, can answer with an error status, and can go down and come back on the same port."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class _Server(ThreadingHTTPServer):
+    allow_reuse_address = True  # come back on the same port right after going down
+    daemon_threads = True
+
+
+class RecordingListener:
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or _free_port()
+        self.received: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.status = 201  # what the listener answers; set to 500 to make deliveries fail
+        self._condition = threading.Condition()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/listener"
+
+    def start(self) -> RecordingListener:
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                status = listener.status
+                if 200 <= status < 300:
+                    with listener._condition:
+                        listener.received.append(body)
+                        listener.paths.append(self.path)
+                        listener._condition.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return None
+
+        self._server = _Server(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Go down: the port is closed, connections are refused."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
+        with self._condition:
+            return [event for event in self.received if event_type is None or event.get("eventType") == event_type]
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Block until ``predicate(received events)`` holds; fail the test after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while not predicate(self.received):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"listener did not get the expected events in {timeout}s: {self.received}")
+                self._condition.wait(remaining)
+            return list(self.received)
+
+    def wait_for_count(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        return self.wait_for(lambda received: len(received) >= count, timeout)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

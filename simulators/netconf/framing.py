@@ -72,7 +72,8 @@ class ChunkedFramer:
             return True
         match = _CHUNK_HEADER.match(self._buffer)
         if match is None:
-            if len(self._buffer) > 13 or not self._buffer.startswith(b"\n#"):
+            header_complete = self._buffer.find(b"\n", 2) >= 0
+            if header_complete or len(self._buffer) > 13 or not self._buffer.startswith(b"\n#"):
                 raise FramingError(f"bad chunk header {bytes(self._buffer[:14])!r}")
             return None
         size = int(match.group(1))

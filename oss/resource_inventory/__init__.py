@@ -1,0 +1,34 @@
+"""Resource inventory (TMF639 v4): the generic resource store every other inventory shows itself in.
+
+Facade for other contexts:
+
+- ``RESOURCE_TYPES.register(name, base_type=..., owner=Ownership(...))`` -- declare a resource ``@type``
+  and, for types you manage, your ownership (TMF639 writes then answer 409 with your code);
+- ``create_resource`` / ``patch_resource`` / ``delete_resource`` with ``acting_context=<your context>``
+  to write your own types (events and audit included), ``retrieve_resource`` / ``list_resources`` to read.
+"""
+
+from oss.resource_inventory.domain import RESOURCE_TYPES, Ownership, ResourceData, ResourceType
+from oss.resource_inventory.errors import OwnedElsewhere, ResourceNotFound, UnknownResourceType
+from oss.resource_inventory.service import (
+    create_resource,
+    delete_resource,
+    list_resources,
+    patch_resource,
+    retrieve_resource,
+)
+
+__all__ = [
+    "RESOURCE_TYPES",
+    "OwnedElsewhere",
+    "Ownership",
+    "ResourceData",
+    "ResourceNotFound",
+    "ResourceType",
+    "UnknownResourceType",
+    "create_resource",
+    "delete_resource",
+    "list_resources",
+    "patch_resource",
+    "retrieve_resource",
+]

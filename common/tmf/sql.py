@@ -1,0 +1,135 @@
+"""SQL for parsed TMF630 list queries: WHERE and ORDER BY, identical results on SQLite and PostgreSQL.
+
+Column attributes become plain comparisons (indexable). JSON attributes become one construct,
+``JsonPathEquals``, compiled per dialect:
+
+- PostgreSQL: ``document @> '{"resourceCharacteristic": [{"name": "vlan"}]}'`` (one per candidate value,
+  ORed) -- JSONB containment, which a GIN ``jsonb_path_ops`` index on the document answers;
+- SQLite: ``EXISTS (SELECT 1 FROM json_each(document, '$."resourceCharacteristic"') AS e
+  WHERE e.value -> '$."name"' IN ('"vlan"'))`` -- the ``->`` operator yields the member as JSON text, so
+  strings, numbers and booleans compare exactly as JSONB does.
+
+Through an array the term holds when any element matches (TMF630); each term is evaluated on its own,
+so ``resourceCharacteristic.name=vlan&resourceCharacteristic.value=100`` may match two different elements.
+NULLs sort last when ascending and first when descending on both databases (PostgreSQL's default).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Boolean, and_, exists, func, literal, literal_column, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import expression
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import cast
+
+from common.tmf.query import ColumnAttribute, Filter, JsonAttribute, ListQuery, QuerySpec
+
+
+class JsonPathEquals(expression.ColumnElement[bool]):
+    """True when the JSON value at ``array[*].key`` (or ``key``) of ``document`` equals a candidate."""
+
+    inherit_cache = False  # holds plain Python tuples; compilation is cheap
+    type = Boolean()
+
+    def __init__(
+        self, document: ColumnElement[Any], array: tuple[str, ...], key: tuple[str, ...], candidates: tuple[Any, ...]
+    ) -> None:
+        if not key:
+            raise ValueError("a JSON filter needs a key path")
+        self.document = document
+        self.array = array
+        self.key = key
+        self.candidates = candidates
+
+
+def _nest(path: tuple[str, ...], leaf: Any) -> Any:
+    for segment in reversed(path):
+        leaf = {segment: leaf}
+    return leaf
+
+
+def containment_document(array: tuple[str, ...], key: tuple[str, ...], candidate: Any) -> Any:
+    """The JSONB value that ``@>`` tests for: ``{"a": [{"k": v}]}`` or ``{"a": {"k": v}}``."""
+    inner = _nest(key, candidate)
+    return _nest(array, [inner]) if array else inner
+
+
+def sqlite_json_path(path: tuple[str, ...]) -> str:
+    """A SQLite JSON path with every member quoted (``@type`` needs it): ``$."a"."b"``."""
+    return "$" + "".join('."' + segment.replace('"', '\\"') + '"' for segment in path)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@compiles(JsonPathEquals, "postgresql")
+def _compile_postgresql(element: JsonPathEquals, compiler: SQLCompiler, **kw: Any) -> str:
+    tests = [
+        element.document.op("@>")(
+            cast(literal(_json_text(containment_document(element.array, element.key, candidate))), JSONB)
+        )
+        for candidate in element.candidates
+    ]
+    return compiler.process(or_(*tests), **kw)
+
+
+@compiles(JsonPathEquals)
+def _compile_default(element: JsonPathEquals, compiler: SQLCompiler, **kw: Any) -> str:
+    """SQLite (3.38+ for ``->``)."""
+    texts = [literal(_json_text(candidate)) for candidate in element.candidates]
+    if not element.array:
+        value = element.document.op("->")(literal(sqlite_json_path(element.key)))
+        return compiler.process(value.in_(texts), **kw)
+    each = func.json_each(element.document, literal(sqlite_json_path(element.array))).table_valued("value").alias()
+    member = each.c.value.op("->")(literal(sqlite_json_path(element.key)))
+    return compiler.process(exists(select(literal_column("1")).select_from(each).where(member.in_(texts))), **kw)
+
+
+def filter_clause(term: Filter) -> ColumnElement[bool]:
+    attribute = term.attribute
+    if isinstance(attribute, JsonAttribute):
+        return JsonPathEquals(attribute.document, attribute.array, attribute.key, term.values)
+    return _column_clause(attribute, term.operator, term.values)
+
+
+def _column_clause(attribute: ColumnAttribute, operator: str, values: tuple[Any, ...]) -> ColumnElement[bool]:
+    column = attribute.column
+    if operator == "eq":
+        return column == values[0] if len(values) == 1 else column.in_(values)
+    if operator == "ne":
+        # "not equal" includes rows without a value, as it does for JSON members that are absent.
+        return or_(column.is_(None), column.not_in(values))
+    value = values[0]
+    if operator == "gt":
+        return column > value
+    if operator == "gte":
+        return column >= value
+    if operator == "lt":
+        return column < value
+    return column <= value  # lte
+
+
+def where_clause(query: ListQuery) -> ColumnElement[bool]:
+    """All filters ANDed (``true()`` when there are none)."""
+    if not query.filters:
+        return true()
+    return and_(*(filter_clause(term) for term in query.filters))
+
+
+def order_by(query: ListQuery, spec: QuerySpec) -> list[ColumnElement[Any]]:
+    """The client's sort keys (or the default order), then the tiebreaker so pages never overlap."""
+    clauses: list[ColumnElement[Any]] = []
+    if query.sort:
+        for key in query.sort:
+            column = key.attribute.column
+            clauses.append(column.desc().nulls_first() if key.descending else column.asc().nulls_last())
+    else:
+        clauses.extend(column.asc().nulls_last() for column in spec.default_order)
+    clauses.append(spec.tiebreaker.asc())
+    return clauses

@@ -1,0 +1,98 @@
+"""Queries on the ``resource`` table. Never commits (the use case does).
+
+``RESOURCE_QUERY`` declares, once, which TMF attributes a list can filter and sort on and where each
+lives; ``common.tmf`` turns a query string into SQL from it. A list is two statements whatever the page
+size: ``count(*)`` for X-Total-Count and the page itself with LIMIT/OFFSET.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from common import tmf
+from common.tmf import DATETIME, column, enum_of, json_array, json_object, json_value
+from oss.resource_inventory.models import ResourceRow
+
+SPEC = Path(__file__).resolve().parents[2] / "openapi" / "resource_inventory.yaml"
+_DOC = ResourceRow.document
+
+RESOURCE_QUERY = tmf.QuerySpec(
+    attributes=(
+        column("id", ResourceRow.id),
+        column("name", ResourceRow.name),
+        column("@type", ResourceRow.type),
+        column("@baseType", ResourceRow.base_type),
+        column("category", ResourceRow.category),
+        column("description", ResourceRow.description),
+        column("resourceVersion", ResourceRow.resource_version),
+        column("resourceStatus", ResourceRow.resource_status, enum_of(*tmf.component_enum(SPEC, "ResourceStatusType"))),
+        column("usageState", ResourceRow.usage_state, enum_of(*tmf.component_enum(SPEC, "ResourceUsageStateType"))),
+        column(
+            "administrativeState",
+            ResourceRow.administrative_state,
+            enum_of(*tmf.component_enum(SPEC, "ResourceAdministrativeStateType")),
+        ),
+        column(
+            "operationalState",
+            ResourceRow.operational_state,
+            enum_of(*tmf.component_enum(SPEC, "ResourceOperationalStateType")),
+        ),
+        column("startOperatingDate", ResourceRow.start_operating_date, DATETIME),
+        column("endOperatingDate", ResourceRow.end_operating_date, DATETIME),
+        *json_array(_DOC, "resourceCharacteristic", "id", "name", "value", "valueType", "@type"),
+        *json_array(_DOC, "relatedParty", "id", "name", "role", "@referredType", "@type"),
+        *json_array(_DOC, "note", "id", "author", "text", "date"),
+        *json_array(
+            _DOC, "resourceRelationship", "id", "relationshipType", "resource.id", "resource.name", "resource.@type"
+        ),
+        *json_array(_DOC, "activationFeature", "id", "name", "isEnabled"),
+        *json_array(_DOC, "attachment", "id", "name", "attachmentType", "mimeType"),
+        *json_object(_DOC, "resourceSpecification", "id", "name", "version", "@referredType"),
+        *json_object(_DOC, "place", "id", "name", "role", "@referredType"),
+        json_value(_DOC, "@schemaLocation"),
+        # Subtype attributes (TMF639 LogicalResource / PhysicalResource).
+        json_value(_DOC, "value"),
+        json_value(_DOC, "serialNumber"),
+        json_value(_DOC, "versionNumber"),
+        json_value(_DOC, "powerState"),
+    ),
+    default_order=(ResourceRow.created_at,),
+    tiebreaker=ResourceRow.id,
+)
+
+
+class ResourceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, resource_id: str) -> ResourceRow | None:
+        return self.session.get(ResourceRow, resource_id)
+
+    def get_for_update(self, resource_id: str) -> ResourceRow | None:
+        """The row, locked until the transaction ends (``FOR UPDATE`` on PostgreSQL; SQLite's
+        ``BEGIN IMMEDIATE`` already serialises writers)."""
+        return self.session.get(ResourceRow, resource_id, with_for_update=True)
+
+    def add(self, row: ResourceRow) -> None:
+        self.session.add(row)
+
+    def delete(self, row: ResourceRow) -> None:
+        self.session.delete(row)
+
+    def list(self, query: tmf.ListQuery) -> tuple[list[ResourceRow], int]:
+        """One page of rows matching ``query`` and the number of all matching rows (two statements)."""
+        condition = tmf.where_clause(query)
+        total = self.session.scalar(select(func.count()).select_from(ResourceRow).where(condition)) or 0
+        if query.limit == 0 or query.offset >= total:
+            return [], total
+        page = (
+            select(ResourceRow)
+            .where(condition)
+            .order_by(*tmf.order_by(query, RESOURCE_QUERY))
+            .offset(query.offset)
+            .limit(query.limit)
+        )
+        return list(self.session.scalars(page)), total

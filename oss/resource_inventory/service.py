@@ -1,0 +1,182 @@
+"""Resource inventory use cases (TMF639 v4). One function, one transaction; events in the same one.
+
+Every change publishes its TMF639 event through the transactional outbox (``common.events.publish``)
+before the commit, so an event exists exactly when the change does: ResourceCreateEvent,
+ResourceAttributeValueChangeEvent (``fieldPath`` lists the changed attributes),
+ResourceStateChangeEvent (administrativeState, operationalState, usageState, resourceStatus) and
+ResourceDeleteEvent. A PATCH that changes both kinds publishes both; one that changes nothing publishes
+nothing. The audit trail is written by ``common.audit`` from the same flush.
+
+``acting_context`` is how an owning context (number pool, IP pool, ...) writes its own resource types
+through these use cases; the TMF639 API never passes it, so it meets the ownership 409.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from common import clock, events
+from common.errors import Conflict
+from common.orm import new_id
+from common.tmf import ListQuery, Page, changed_members, merge_patch, parse_list_query
+from common.uow import UnitOfWork
+from oss.resource_inventory import mapping
+from oss.resource_inventory.domain import (
+    DEFAULT_TYPE,
+    RESOURCE_TYPES,
+    ResourceData,
+    classify_change,
+    ensure_writable,
+)
+from oss.resource_inventory.errors import ResourceNotFound
+from oss.resource_inventory.models import ResourceRow
+from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository
+
+logger = logging.getLogger(__name__)
+
+API = "resourceInventoryManagement"
+CREATE_EVENT = "ResourceCreateEvent"
+ATTRIBUTE_CHANGE_EVENT = "ResourceAttributeValueChangeEvent"
+STATE_CHANGE_EVENT = "ResourceStateChangeEvent"
+DELETE_EVENT = "ResourceDeleteEvent"
+
+
+def create_resource(uow: UnitOfWork, document: Mapping[str, Any], *, acting_context: str | None = None) -> ResourceData:
+    """Create a resource from a TMF639 Resource_Create document (``@type`` defaults to LogicalResource)."""
+    fields = mapping.from_tmf(document)
+    resource_type = RESOURCE_TYPES.get(fields.type or DEFAULT_TYPE)
+    ensure_writable(resource_type, acting_context)
+    now = clock.now()
+    with uow as tx:
+        row = ResourceRow(
+            id=new_id(),
+            type=resource_type.name,
+            base_type=resource_type.base_type,
+            document=fields.attributes,
+            created_at=now,
+            updated_at=now,
+            **fields.columns,
+        )
+        ResourceRepository(tx.session).add(row)
+        tx.session.flush()
+        resource = to_data(row)
+        _publish(tx, CREATE_EVENT, resource)
+        tx.commit()
+    logger.info("created resource %s (%s)", resource.id, resource.type)
+    return resource
+
+
+def retrieve_resource(uow: UnitOfWork, resource_id: str) -> ResourceData:
+    with uow as tx:
+        row = ResourceRepository(tx.session).get(resource_id)
+        if row is None:
+            raise ResourceNotFound(resource_id)
+        return to_data(row)
+
+
+def parse_query(query_string: str) -> ListQuery:
+    """Parse a TMF630 list query string against the resource attributes (400 on anything unknown)."""
+    return parse_list_query(query_string, RESOURCE_QUERY)
+
+
+def list_resources(uow: UnitOfWork, query: ListQuery) -> Page[ResourceData]:
+    with uow as tx:
+        rows, total = ResourceRepository(tx.session).list(query)
+        return Page(items=[to_data(row) for row in rows], total=total, offset=query.offset, limit=query.limit)
+
+
+def patch_resource(
+    uow: UnitOfWork, resource_id: str, patch: Mapping[str, Any], *, acting_context: str | None = None
+) -> ResourceData:
+    """Apply a JSON merge-patch (RFC 7396) to a resource and publish what changed."""
+    with uow as tx:
+        repository = ResourceRepository(tx.session)
+        row = repository.get_for_update(resource_id)
+        if row is None:
+            raise ResourceNotFound(resource_id)
+        before = to_data(row)
+        ensure_writable(RESOURCE_TYPES.get(before.type), acting_context)
+        patch = {key: value for key, value in patch.items() if key not in ("href", "@baseType")}
+        current = mapping.document_of(before)
+        merged = merge_patch(current, patch)
+        fields = mapping.from_tmf(merged, resource_id=resource_id)
+        new_type = RESOURCE_TYPES.get(fields.type or DEFAULT_TYPE)
+        ensure_writable(new_type, acting_context)
+        merged["@baseType"] = new_type.base_type
+        change = classify_change(changed_members(current, merged))
+        if change.is_empty:
+            return before
+        _apply(row, fields, new_type.name, new_type.base_type)
+        try:
+            tx.session.flush()
+        except StaleDataError:
+            raise Conflict("The resource was changed concurrently; retry.", code="CONCURRENT_UPDATE") from None
+        after = to_data(row)
+        if change.state_members:
+            _publish(tx, STATE_CHANGE_EVENT, after)
+        if change.attribute_members:
+            _publish(tx, ATTRIBUTE_CHANGE_EVENT, after, field_path=",".join(change.attribute_members))
+        tx.commit()
+    return after
+
+
+def delete_resource(uow: UnitOfWork, resource_id: str, *, acting_context: str | None = None) -> None:
+    with uow as tx:
+        repository = ResourceRepository(tx.session)
+        row = repository.get_for_update(resource_id)
+        if row is None:
+            raise ResourceNotFound(resource_id)
+        resource = to_data(row)
+        ensure_writable(RESOURCE_TYPES.get(resource.type), acting_context)
+        repository.delete(row)
+        tx.session.flush()
+        _publish(tx, DELETE_EVENT, resource)
+        tx.commit()
+    logger.info("deleted resource %s", resource_id)
+
+
+def to_data(row: ResourceRow) -> ResourceData:
+    return ResourceData(
+        id=row.id,
+        type=row.type,
+        base_type=row.base_type,
+        name=row.name,
+        category=row.category,
+        description=row.description,
+        resource_status=row.resource_status,
+        usage_state=row.usage_state,
+        administrative_state=row.administrative_state,
+        operational_state=row.operational_state,
+        start_operating_date=row.start_operating_date,
+        end_operating_date=row.end_operating_date,
+        resource_version=row.resource_version,
+        attributes=dict(row.document or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+_COLUMN_FIELDS = tuple(mapping.COLUMN_ATTRIBUTES.values()) + tuple(mapping.DATE_ATTRIBUTES.values())
+
+
+def _apply(row: ResourceRow, fields: mapping.ResourceFields, type_name: str, base_type: str) -> None:
+    row.type = type_name
+    row.base_type = base_type
+    for field_name in _COLUMN_FIELDS:
+        setattr(row, field_name, fields.columns.get(field_name))
+    row.document = dict(fields.attributes)  # a new object, so the ORM (and the audit trail) see the change
+    row.updated_at = clock.now()
+
+
+def _publish(tx: UnitOfWork, event_type: str, resource: ResourceData, field_path: str | None = None) -> str:
+    return events.publish(
+        tx.session,
+        api=API,
+        event_type=event_type,
+        resource=mapping.to_tmf(resource),
+        field_path=field_path,
+    )

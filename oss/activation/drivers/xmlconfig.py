@@ -207,13 +207,22 @@ def apply_edit(target: etree._Element, config: etree._Element, default_operation
     """Apply ``config``'s children to the datastore root ``target`` in place (RFC 6241 §7.2)."""
     for node in list(config):
         _edit(target, node, default_operation)
+    _prune_empty(target)
+
+
+def _prune_empty(root: etree._Element) -> None:
+    """Drop containers left empty (non-presence containers do not exist without children)."""
+    for element in reversed(list(root.iter())):  # children first, so emptiness cascades upwards
+        parent = element.getparent()
+        if parent is not None and element is not root and len(element) == 0 and element.text is None:
+            parent.remove(element)
 
 
 def _strip_operations(node: etree._Element) -> etree._Element:
     copy = parse(to_text(node))
     for element in copy.iter():
         element.attrib.pop(NC_OPERATION, None)
-    etree.cleanup_namespaces(copy)
+    # No cleanup_namespaces: identityref values ("ianaift:ethernetCsmacd") use prefixes in text.
     return copy
 
 
@@ -232,15 +241,22 @@ def _edit(parent: etree._Element, node: etree._Element, inherited: str) -> None:
             raise EditError("data-exists", describe(node), "node to create already exists")
         parent.append(_strip_operations(node))
         return
-    if operation == "replace" or (existing is None and operation == "merge"):
+    if operation == "replace":
         if existing is not None:
             parent.replace(existing, _strip_operations(node))
         else:
             parent.append(_strip_operations(node))
         return
-    if existing is None:  # operation "none" on a node that does not exist yet
-        if is_leaf(node) or any(c.get(NC_OPERATION) in ("delete",) for c in node.iter()):
-            raise EditError("data-missing", describe(node), "node does not exist")
+    nested = any(c.get(NC_OPERATION) for c in node.iter() if c is not node)
+    if existing is None:
+        if operation == "merge" and not nested:
+            parent.append(_strip_operations(node))
+            return
+        if is_leaf(node):
+            if operation == "none":
+                raise EditError("data-missing", describe(node), "node does not exist")
+            parent.append(_strip_operations(node))
+            return
         existing = etree.SubElement(parent, node.tag, nsmap=node.nsmap)
     if is_leaf(node):
         if operation == "merge":  # a copy keeps the namespace declarations identityref values need

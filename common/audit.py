@@ -158,8 +158,23 @@ def _changes(instance: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             continue
         if old is NO_VALUE:
             old = None
-        before[key] = MASK if key in excluded else to_json(old)
-        after[key] = MASK if key in excluded else to_json(new)
+        if key in excluded:
+            before[key], after[key] = MASK, MASK
+        else:
+            before[key], after[key] = _diff(to_json(old), to_json(new))
+    return before, after
+
+
+def _diff(old: Any, new: Any) -> tuple[Any, Any]:
+    """For two JSON objects (a JSON document column) only the members that differ, recursively;
+    a member only on one side is ``null`` on the other. Anything else is kept whole."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return old, new
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in [*old, *(key for key in new if key not in old)]:
+        if old.get(key) != new.get(key) or (key in old) != (key in new):
+            before[key], after[key] = _diff(old.get(key), new.get(key))
     return before, after
 
 

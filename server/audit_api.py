@@ -1,18 +1,19 @@
 """Handlers of ``openapi/audit.yaml`` (served at ``/provisio/audit/v1``): the audit trail and the event
 operations (hub listeners, deliveries, dead letters and redelivery).
 
-Lists answer 200 with ``X-Total-Count`` / ``X-Result-Count`` (TMF630 paging), newest first. The
-queries are small and fixed (exact-match filters, offset/limit), so they are written here rather
-than through the generic TMF attribute filter.
+Lists answer 200 with ``X-Total-Count`` / ``X-Result-Count`` (TMF630 paging), newest first. The audit
+list reuses the TMF630 query behaviours of ``common.tmf`` (filters, operators, sort, fields, paging);
+the event lists are small fixed queries (exact-match filters, offset/limit).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from connexion import request
 from sqlalchemy import func, select
 
-from common import clock, request_context
+from common import clock, request_context, tmf
 from common.audit import AuditRecord
 from common.errors import NotFound
 from common.events import EventSubscription
@@ -28,33 +29,35 @@ class AuditRecordNotFound(NotFound):
     code = "AUDIT_RECORD_NOT_FOUND"
 
 
-def list_audit_record(
-    entityType: str | None = None,  # noqa: N803 - TMF query parameter names
-    entityId: str | None = None,  # noqa: N803
-    actor: str | None = None,
-    requestId: str | None = None,  # noqa: N803
-    action: str | None = None,
-    offset: int = 0,
-    limit: int = DEFAULT_LIMIT,
-) -> tuple[list[dict[str, Any]], int, Headers]:
-    filters = {
-        AuditRecord.entity_type: entityType,
-        AuditRecord.entity_id: entityId,
-        AuditRecord.actor: actor,
-        AuditRecord.request_id: requestId,
-        AuditRecord.action: action,
-    }
-    conditions = [column == value for column, value in filters.items() if value is not None]
+AUDIT_QUERY = tmf.QuerySpec(
+    attributes=(
+        tmf.column("entityType", AuditRecord.entity_type),
+        tmf.column("entityId", AuditRecord.entity_id),
+        tmf.column("actor", AuditRecord.actor),
+        tmf.column("requestId", AuditRecord.request_id),
+        tmf.column("action", AuditRecord.action, kind=tmf.enum_of("create", "update", "delete")),
+        tmf.column("recordedAt", AuditRecord.recorded_at, kind=tmf.DATETIME),
+    ),
+    tiebreaker=AuditRecord.id,
+)
+
+
+def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
+    """Newest first unless ``sort`` says otherwise; TMF630 filters (``actor=alice``,
+    ``recordedAt.gte=...``) and paging come from ``common.tmf``, parsed from the raw query string."""
+    query = tmf.parse_list_query(_raw_query_string(), AUDIT_QUERY)
+    condition = tmf.where_clause(query)
+    ordering = tmf.order_by(query, AUDIT_QUERY) if query.sort else [AuditRecord.id.desc()]
     with deps.uow() as tx:
-        total = tx.session.execute(select(func.count()).select_from(AuditRecord).where(*conditions)).scalar_one()
+        total = tx.session.execute(select(func.count()).select_from(AuditRecord).where(condition)).scalar_one()
         records = (
             tx.session.execute(
-                select(AuditRecord).where(*conditions).order_by(AuditRecord.id.desc()).offset(offset).limit(limit)
+                select(AuditRecord).where(condition).order_by(*ordering).offset(query.offset).limit(query.limit)
             )
             .scalars()
             .all()
         )
-        body = [audit_record_json(record) for record in records]
+        body = [tmf.project(audit_record_json(record), query.fields) for record in records]
     return body, 200, _paging(total, len(body))
 
 
@@ -142,6 +145,11 @@ def audit_record_json(record: AuditRecord) -> dict[str, Any]:
 
 def _paging(total: int, returned: int) -> Headers:
     return {"X-Total-Count": str(total), "X-Result-Count": str(returned)}
+
+
+def _raw_query_string() -> str:
+    raw: bytes = request.scope.get("query_string", b"")
+    return raw.decode("latin-1")
 
 
 def _as_int(text: str) -> int | None:

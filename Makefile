@@ -27,7 +27,7 @@ DEVICES ?= 6
 PROFILE ?= mixed
 
 .PHONY: help venv install run serve test test-pg check lint format typecheck lint-imports bench migrate sim \
-        worker clean distclean
+        worker clean distclean initial-migration
 
 help: ## Show this help
 	@echo "Provisio: make TARGET [VAR=value]"
@@ -96,3 +96,8 @@ clean: ## Remove caches and build output (keeps .venv and the .data/ database)
 
 distclean: clean ## Also remove .venv and the .data/ directory (database, simulator state)
 	rm -rf $(VENV) .data
+
+initial-migration: $(STAMP) ## (until the first release) Regenerate migrations/versions/0001_initial.py from the models
+	rm -f migrations/versions/0001_initial.py
+	tmp=$$(mktemp -d) && PATH="$(CURDIR)/$(BIN):$$PATH" DATABASE_URL="sqlite:///$$tmp/empty.db" \
+		$(BIN)/provisio db revision --autogenerate --rev-id 0001 -m initial && rm -rf "$$tmp"

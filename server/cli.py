@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import importlib
 import logging
 import os
 import signal
@@ -157,23 +156,30 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run the background workers without the HTTP API, until SIGINT/SIGTERM."""
+    """Run the background workers (the event dispatcher's standalone loop) without the HTTP API, until
+    SIGINT/SIGTERM. Any number of workers may run beside the API on PostgreSQL (rows are claimed with
+    ``FOR UPDATE SKIP LOCKED``); on SQLite run one."""
+    from server import deps, dispatcher
+    from server.db import make_engine, make_session_factory
+    from server.logs import configure_logging
+
     settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    deps.configure(deps.Container(settings=settings, engine=engine, session_factory=session_factory))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    logger.info("worker started on %s", describe_database(settings.database_url))
     try:
-        dispatcher = importlib.import_module("server.dispatcher")
-    except ModuleNotFoundError as error:
-        if error.name != "server.dispatcher":
-            raise
-        print("provisio worker: the event dispatcher is not available in this build", file=sys.stderr)
-        return 2
-    run_worker: Callable[[Settings], Any] | None = getattr(dispatcher, "run_worker", None) or getattr(
-        dispatcher, "main", None
-    )
-    if run_worker is None:
-        print("provisio worker: server.dispatcher has no run_worker(settings)", file=sys.stderr)
-        return 2
-    result = run_worker(settings)
-    return int(result or 0)
+        dispatcher.run_forever(
+            dispatcher.make_dispatcher(session_factory, settings), interval=settings.dispatch_interval, stop=stop
+        )
+    finally:
+        engine.dispose()
+    logger.info("worker stopped")
+    return 0
 
 
 def simulator_command(sim_args: Sequence[str]) -> list[str]:

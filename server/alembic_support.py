@@ -1,0 +1,65 @@
+"""What migrations/env.py and the migration tests share: which tables are ours, how types render.
+
+SpatiaLite and PostGIS keep their own bookkeeping tables (spatial_ref_sys, geometry_columns, SpatiaLite's
+R*Tree index tables ``idx_<table>_<column>``, ...). ``include_object`` hides them, so that autogenerate and
+the models-versus-migrations test see only our tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import JSON
+from sqlalchemy.dialects.postgresql import JSONB
+
+from common.orm import UTCDateTime
+
+# Tables the spatial extensions create and own: never ours to create, drop or diff.
+SPATIAL_SYSTEM_TABLES = frozenset(
+    {
+        # PostGIS
+        "spatial_ref_sys", "geography_columns", "geometry_columns", "raster_columns", "raster_overviews",
+        # SpatiaLite
+        "spatialite_history", "sql_statements_log", "views_geometry_columns", "virts_geometry_columns",
+        "geometry_columns_auth", "geometry_columns_field_infos", "geometry_columns_statistics",
+        "geometry_columns_time", "views_geometry_columns_auth", "views_geometry_columns_field_infos",
+        "views_geometry_columns_statistics", "virts_geometry_columns_auth", "virts_geometry_columns_field_infos",
+        "virts_geometry_columns_statistics", "spatial_ref_sys_aux", "SpatialIndex", "ElementaryGeometries",
+        "KNN", "KNN2", "data_licenses", "sqlite_sequence", "sqlite_stat1",
+    }
+)  # fmt: skip
+
+
+def is_spatial_system_table(name: str | None) -> bool:
+    return name is not None and (name in SPATIAL_SYSTEM_TABLES or name.startswith("idx_"))
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """alembic's ``include_object`` hook: skip the spatial extensions' tables found in the database."""
+    if type_ == "table" and reflected and compare_to is None and is_spatial_system_table(name):
+        return False
+    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render our TypeDecorators as their database type, so that a migration never imports application code
+    that may change after it was written; geometry types go through geoalchemy2's renderer."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("import sqlalchemy as sa")
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, JSON) and isinstance(_variants(obj).get("postgresql"), JSONB):
+        # common.orm.JSONType. alembic would write JSONB(astext_type=Text()) without importing Text.
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
+    rendered: str | bool = alembic_helpers.render_item(type_, obj, autogen_context)
+    return rendered
+
+
+def _variants(type_: Any) -> dict[str, Any]:
+    return dict(getattr(type_, "_variant_mapping", {}) or {})
+
+
+def migration_context_options() -> dict[str, Any]:
+    """The comparison options env.py uses, for tests that call ``compare_metadata`` themselves."""
+    return {"include_object": include_object, "compare_type": True, "render_as_batch": True}

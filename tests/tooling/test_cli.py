@@ -1,0 +1,182 @@
+"""The ``provisio`` command, run as a user runs it: a real process, a real database file, a real socket."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from server.cli import SimulatorSupervisor, build_parser, describe_database
+from tests.conftest import free_port
+
+PROVISIO = [sys.executable, "-m", "server.cli"]
+HEAD_REVISION = "0001"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PORT", "HOST")}
+    env.update({"PROVISIO_DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def _get(port: int, path: str, timeout: float = 20.0) -> tuple[int, bytes]:
+    """GET once the server answers, polling until ``timeout`` (the server is starting up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> tuple[int, str]:
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=30)
+    return process.returncode, output
+
+
+def test_help_lists_every_command_when_asked() -> None:
+    result = subprocess.run([*PROVISIO, "--help"], capture_output=True, text=True, timeout=60, check=True)
+    for command in ("serve", "db", "worker", "sim", "run"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_creates_the_sqlite_file_at_head_when_run_on_an_empty_data_dir(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    upgrade = subprocess.run([*PROVISIO, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120)
+    assert upgrade.returncode == 0, upgrade.stderr
+    database = tmp_path / "data" / "provisio.db"
+    assert database.is_file()
+    assert str(database) in upgrade.stdout  # the path is printed
+    current = subprocess.run([*PROVISIO, "db", "current"], env=env, capture_output=True, text=True, timeout=120)
+    assert current.returncode == 0, current.stderr
+    assert f"{HEAD_REVISION} (head)" in current.stdout + current.stderr
+
+
+def test_serve_answers_health_on_the_port_given_by_the_environment(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path, PORT=str(port))
+    subprocess.run([*PROVISIO, "db", "upgrade"], env=env, capture_output=True, timeout=120, check=True)
+    process = subprocess.Popen(
+        [*PROVISIO, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        status, body = _get(port, "/health")
+        assert status == 200
+        assert json.loads(body)["status"] == "ok"
+    finally:
+        returncode, output = _stop(process)
+    assert returncode == 0, output
+    assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_run_migrates_prints_the_urls_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path, PORT=str(port), PROVISIO_SIM_DEVICES="0")
+    process = subprocess.Popen([*PROVISIO, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        status, body = _get(port, "/", timeout=60)
+        assert status == 200
+        assert b"Provisio" in body
+    finally:
+        returncode, output = _stop(process)
+    assert returncode == 0, output
+    assert str(tmp_path / "data" / "provisio.db") in output
+    assert f"http://127.0.0.1:{port}/tmf-api/resourceInventoryManagement/v4/ui/" in output
+
+
+def test_sim_forwards_its_arguments_to_the_simulators_parser_when_asked_for_help() -> None:
+    result = subprocess.run([*PROVISIO, "sim", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "python -m simulators" in result.stdout
+    assert "--devices" in result.stdout
+
+
+def test_sim_parser_keeps_every_argument_for_the_simulators() -> None:
+    args = build_parser().parse_args(["sim", "--devices", "3", "--profile", "cpe", "-h"])
+    assert args.sim_args == ["--devices", "3", "--profile", "cpe", "-h"]
+
+
+def test_describe_database_hides_the_password_when_given_a_postgresql_url() -> None:
+    described = describe_database("postgresql+psycopg://app:s3cret@db.example/provisio")
+    assert "s3cret" not in described
+    assert "db.example/provisio" in described
+
+
+def _script(tmp_path: Path, body: str) -> list[str]:
+    script = tmp_path / "child.py"
+    script.write_text(body)
+    return [sys.executable, str(script)]
+
+
+def test_supervisor_restarts_the_simulators_when_they_die(tmp_path: Path) -> None:
+    """A child that prints its manifest line and dies at once is started again, and again."""
+    runs = tmp_path / "runs"
+    command = _script(
+        tmp_path,
+        f"import pathlib\npathlib.Path({str(runs)!r}).open('a').write('x')\nprint('manifest: /m.json', flush=True)\n",
+    )
+    supervisor = SimulatorSupervisor(command, tmp_path / "state", max_backoff=0.05)
+    supervisor.start()
+    try:
+        assert supervisor.wait_ready(timeout=30) == "/m.json"
+        deadline = time.monotonic() + 30
+        while len(runs.read_text()) < 3 and time.monotonic() < deadline:  # started three times
+            time.sleep(0.02)
+    finally:
+        supervisor.stop()
+    assert len(runs.read_text()) >= 3
+    assert supervisor.restarts >= 2
+    assert "manifest: /m.json" in (tmp_path / "state" / "simulators.log").read_text()
+
+
+def test_supervisor_stops_a_running_child_with_sigterm(tmp_path: Path) -> None:
+    command = _script(tmp_path, "import time\nprint('manifest: /x.json', flush=True)\ntime.sleep(120)\n")
+    supervisor = SimulatorSupervisor(command, tmp_path / "state")
+    supervisor.start()
+    assert supervisor.wait_ready(timeout=30) == "/x.json"
+    pid = supervisor.pid
+    assert pid is not None
+    supervisor.stop(timeout=10)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert supervisor.restarts == 0
+
+
+def test_supervisor_reports_not_ready_when_the_first_attempt_fails(tmp_path: Path) -> None:
+    supervisor = SimulatorSupervisor(_script(tmp_path, "raise SystemExit(3)\n"), tmp_path / "state", max_backoff=5)
+    supervisor.start()
+    try:
+        started = time.monotonic()
+        assert supervisor.wait_ready(timeout=30) is None
+        assert time.monotonic() - started < 20  # it did not sit out the whole timeout
+    finally:
+        supervisor.stop()
+
+
+def test_worker_runs_until_sigterm_and_exits_cleanly(tmp_path: Path) -> None:
+    env = _env(tmp_path, LOG_LEVEL="INFO")
+    subprocess.run([*PROVISIO, "db", "upgrade"], env=env, capture_output=True, timeout=120, check=True)
+    process = subprocess.Popen(
+        [*PROVISIO, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    first_line = process.stdout.readline()  # logged once the loop is about to run
+    assert "worker started" in first_line, first_line
+    assert process.poll() is None
+    returncode, output = _stop(process, signal.SIGTERM)
+    assert returncode == 0, output
+    assert "worker stopped" in output

@@ -1,0 +1,70 @@
+"""Project plumbing that breaks quietly: the Makefile's targets, the compose file, the import contracts."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+REQUIRED_TARGETS = (
+    "help", "venv", "install", "run", "test", "test-pg", "check",
+    "lint", "format", "typecheck", "lint-imports", "bench", "migrate", "sim", "clean",
+)  # fmt: skip
+
+
+def test_make_help_documents_every_required_target() -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    result = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    documented = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert set(REQUIRED_TARGETS) <= documented
+
+
+def _compose_command() -> list[str] | None:
+    """`docker compose` (the v2 plugin) where present, else Debian's `docker-compose`: both validate
+    a compose file without a Docker engine."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30).returncode == 0:
+        return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy else None
+
+
+def test_docker_compose_file_is_valid_when_a_compose_client_is_present() -> None:
+    command = _compose_command()
+    if command is None:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    result = subprocess.run(
+        [*command, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_compose_declares_database_api_worker_and_simulators() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert {"db", "api", "worker", "simulators"} <= set(compose["services"])
+    assert compose["services"]["db"]["image"].startswith("postgis/postgis:15-3.4")
+
+
+def test_import_contracts_hold() -> None:
+    result = subprocess.run([str(BIN / "lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "Contracts: " in result.stdout and " broken" in result.stdout
+
+
+def test_ci_script_is_valid_bash() -> None:
+    result = subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr

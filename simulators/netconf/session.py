@@ -157,6 +157,7 @@ class NetconfSession(asyncssh.SSHServerSession[bytes]):
                 return
 
     async def _handle(self, message: bytes) -> tuple[bytes, RpcContext | None]:
+        logger.debug("%s session %d <- %s", self.device.name, self.session_id, message[:2000])
         try:
             rpc = etree.fromstring(message, _PARSER)
         except etree.XMLSyntaxError as exc:

@@ -56,17 +56,23 @@ _SET = rfc1905.SetRequestPDU.tagSet
 
 
 class V3User(Protocol):
-    user: str
-    auth_key: str
-    priv_key: str
+    @property
+    def user(self) -> str: ...
+    @property
+    def auth_key(self) -> str: ...
+    @property
+    def priv_key(self) -> str: ...
 
 
 class Credentials(Protocol):
     """What the agent needs to know: ``simulators.manifest.SnmpCredentials`` has this shape."""
 
-    community_ro: str
-    community_rw: str
-    v3: V3User
+    @property
+    def community_ro(self) -> str: ...
+    @property
+    def community_rw(self) -> str: ...
+    @property
+    def v3(self) -> V3User: ...
 
 
 class _Drop(Exception):
@@ -111,7 +117,7 @@ class DeviceAgent:
     def handle(self, datagram: bytes) -> bytes | None:
         """The answer to one datagram, or None when the agent stays silent."""
         try:
-            version = int(api.decodeMessageVersion(datagram))
+            version = _message_version(datagram)
             if version == api.SNMP_VERSION_2C:
                 return self._handle_v2c(datagram)
             if version == 3:
@@ -261,7 +267,11 @@ class DeviceAgent:
 
     def _view(self) -> mib.MibView:
         self._expire_pending()
-        return mib.build_view(self.facts, self.device.get("running"), self.device.if_index, self.state.pending)
+        # Read running itself, not a deep copy: build_view only reads it, and nothing else runs meanwhile.
+        running = getattr(self.device, "running", None)
+        if not isinstance(running, dict):
+            running = self.device.get("running")
+        return mib.build_view(self.facts, running, self.device.if_index, self.state.pending)
 
     def _expire_pending(self) -> None:
         # RFC 2579: a row left notInService may be deleted by the agent after a while (5 minutes suggested).
@@ -289,6 +299,17 @@ class DeviceAgent:
                 return "inconsistentValue", plan.index_for(error.error_path)
         self.state.pending = plan.pending
         return "noError", 0
+
+
+def _message_version(datagram: bytes) -> int:
+    """msgVersion without a full decode: SEQUENCE header, then a one-octet INTEGER (RFC 3412 §6)."""
+    if len(datagram) < 5 or datagram[0] != 0x30:
+        raise ValueError("not an SNMP message")
+    length_octets = datagram[1] - 0x80 if datagram[1] & 0x80 else 0
+    start = 2 + length_octets
+    if datagram[start : start + 2] != b"\x02\x01":
+        return int(api.decodeMessageVersion(datagram))  # unusual encoding: let pyasn1 decide
+    return datagram[start + 2]
 
 
 class _Reply:

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 SNMPD = "/usr/sbin/snmpd"
 START_TIMEOUT = 10.0
@@ -183,7 +183,7 @@ def snmpd_fixture(scope: str = "module", **options: str) -> Callable[..., Any]:
     """A pytest fixture running one snmpd for the scope; skips the test when snmpd is not installed."""
     import pytest
 
-    @pytest.fixture(scope=scope)  # type: ignore[call-overload]
+    @pytest.fixture(scope=scope)  # type: ignore[call-overload,untyped-decorator,unused-ignore]
     def snmpd() -> Iterator[SnmpdServer]:
         reason = available()
         if reason:
@@ -191,4 +191,4 @@ def snmpd_fixture(scope: str = "module", **options: str) -> Callable[..., Any]:
         with snmpd_server(**options) as server:
             yield server
 
-    return snmpd
+    return cast(Callable[..., Any], snmpd)

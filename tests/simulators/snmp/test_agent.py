@@ -38,7 +38,9 @@ def vlans(device: Device, loop: LoopThread) -> dict[int, dict[str, Any]]:
 # --- reads -----------------------------------------------------------------------------------------
 
 
-def test_get_system_group_answers_device_identity(loop_thread, client: SnmpClient, agent: SnmpEndpoint):
+def test_get_system_group_answers_device_identity(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.get(agent.port, RO, SYS_DESCR, SYS_OBJECT_ID, SYS_UP_TIME, SYS_NAME))
 
     assert answer.error_indication is None and answer.error_status == "noError"
@@ -48,20 +50,24 @@ def test_get_system_group_answers_device_identity(loop_thread, client: SnmpClien
     assert uptime.__class__.__name__ == "TimeTicks"
 
 
-def test_walk_ifdescr_lists_every_interface_in_ifindex_order(loop_thread, client, agent, device):
+def test_walk_ifdescr_lists_every_interface_in_ifindex_order(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     walked = loop_thread.run(client.walk(agent.port, RO, IF_DESCR))
 
     expected = [(f"{IF_DESCR}.{device.if_index(n)}", n) for n in PROFILES["pe-router"].interfaces]
     assert [(oid, str(value)) for oid, value in walked] == sorted(expected, key=lambda p: int(p[0].rsplit(".", 1)[1]))
 
 
-def test_get_missing_instance_answers_no_such_instance_and_unknown_object_no_such_object(loop_thread, client, agent):
+def test_get_missing_instance_answers_no_such_instance_and_unknown_object_no_such_object(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.get(agent.port, RO, f"{IF_DESCR}.999", "1.3.6.1.2.1.1.9.0", "1.3.6.1.2.1.1.1"))
 
     assert [v.__class__.__name__ for v in answer.values()] == ["NoSuchInstance", "NoSuchObject", "NoSuchInstance"]
 
 
-def test_getbulk_answers_max_repetitions_rows(loop_thread, client, agent):
+def test_getbulk_answers_max_repetitions_rows(loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint) -> None:
     answer = loop_thread.run(client.bulk(agent.port, RO, 1, 3, SYS_DESCR, IF_DESCR, IF_ADMIN))
 
     names = [name for name, _ in answer.varbinds]
@@ -76,7 +82,9 @@ def test_getbulk_answers_max_repetitions_rows(loop_thread, client, agent):
     ]
 
 
-def test_ip_address_table_lists_ietf_ip_addresses(loop_thread, client, agent, device):
+def test_ip_address_table_lists_ietf_ip_addresses(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     walked = loop_thread.run(client.walk(agent.port, RO, IP_ADDRESS_IF_INDEX))
 
     assert {(oid, int(value)) for oid, value in walked} == {
@@ -85,7 +93,9 @@ def test_ip_address_table_lists_ietf_ip_addresses(loop_thread, client, agent, de
     }
 
 
-def test_vlan_table_shows_running_vlans_with_egress_ports(loop_thread, client, agent, device):
+def test_vlan_table_shows_running_vlans_with_egress_ports(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     answer = loop_thread.run(client.get(agent.port, RO, f"{VLAN_NAME}.10", f"{VLAN_PORTS}.10", f"{VLAN_STATUS}.10"))
 
     name, ports, status = answer.values()
@@ -94,7 +104,9 @@ def test_vlan_table_shows_running_vlans_with_egress_ports(loop_thread, client, a
     assert bytes(ports)[(port - 1) // 8] & (0x80 >> ((port - 1) % 8))
 
 
-def test_change_made_out_of_band_is_seen_by_the_next_get(loop_thread, client, agent, device):
+def test_change_made_out_of_band_is_seen_by_the_next_get(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     running = loop_thread.call(lambda: device.get("running"))
     running["ietf-interfaces:interfaces"]["interface"][0]["description"] = "changed by NETCONF"
     loop_thread.call(lambda: device.set_running_out_of_band(running, origin="test"))
@@ -107,7 +119,9 @@ def test_change_made_out_of_band_is_seen_by_the_next_get(loop_thread, client, ag
 # --- writes ----------------------------------------------------------------------------------------
 
 
-def test_set_ifalias_writes_the_running_description(loop_thread, client, agent, device):
+def test_set_ifalias_writes_the_running_description(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     index = device.if_index("ge-0/0/2")
     answer = loop_thread.run(client.set(agent.port, RW, (f"{IF_ALIAS}.{index}", OctetString("to customer 42"))))
 
@@ -115,14 +129,18 @@ def test_set_ifalias_writes_the_running_description(loop_thread, client, agent, 
     assert interface(device, loop_thread, "ge-0/0/2")["description"] == "to customer 42"
 
 
-def test_set_empty_ifalias_removes_the_description(loop_thread, client, agent, device):
+def test_set_empty_ifalias_removes_the_description(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     index = device.if_index("ge-0/0/0")
     loop_thread.run(client.set(agent.port, RW, (f"{IF_ALIAS}.{index}", OctetString(""))))
 
     assert "description" not in interface(device, loop_thread, "ge-0/0/0")
 
 
-def test_set_ifadminstatus_down_disables_the_interface(loop_thread, client, agent, device):
+def test_set_ifadminstatus_down_disables_the_interface(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     index = device.if_index("xe-0/1/0")
     answer = loop_thread.run(client.set(agent.port, RW, (f"{IF_ADMIN}.{index}", Integer32(2))))
     read_back = loop_thread.run(client.get(agent.port, RO, f"{IF_ADMIN}.{index}", f"{IF_OPER}.{index}"))
@@ -132,7 +150,9 @@ def test_set_ifadminstatus_down_disables_the_interface(loop_thread, client, agen
     assert [int(v) for v in read_back.values()] == [2, 2]
 
 
-def test_rowstatus_create_and_go_creates_the_vlan_in_running(loop_thread, client, agent, device):
+def test_rowstatus_create_and_go_creates_the_vlan_in_running(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     answer = loop_thread.run(
         client.set(agent.port, RW, (f"{VLAN_STATUS}.200", Integer32(4)), (f"{VLAN_NAME}.200", OctetString("cust-200")))
     )
@@ -141,14 +161,18 @@ def test_rowstatus_create_and_go_creates_the_vlan_in_running(loop_thread, client
     assert vlans(device, loop_thread)[200] == {"id": 200, "name": "cust-200"}
 
 
-def test_rowstatus_destroy_removes_the_vlan_from_running(loop_thread, client, agent, device):
+def test_rowstatus_destroy_removes_the_vlan_from_running(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (f"{VLAN_STATUS}.10", Integer32(6))))
 
     assert answer.error_status == "noError"
     assert 10 not in vlans(device, loop_thread)
 
 
-def test_rowstatus_create_and_wait_then_active_creates_the_vlan_only_when_active(loop_thread, client, agent, device):
+def test_rowstatus_create_and_wait_then_active_creates_the_vlan_only_when_active(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     created = loop_thread.run(client.set(agent.port, RW, (f"{VLAN_STATUS}.300", Integer32(5))))
     named = loop_thread.run(client.set(agent.port, RW, (f"{VLAN_NAME}.300", OctetString("waiting"))))
     status = loop_thread.run(client.get(agent.port, RO, f"{VLAN_STATUS}.300"))
@@ -161,7 +185,9 @@ def test_rowstatus_create_and_wait_then_active_creates_the_vlan_only_when_active
     assert vlans(device, loop_thread)[300] == {"id": 300, "name": "waiting"}
 
 
-def test_set_egress_ports_writes_vlan_members(loop_thread, client, agent, device):
+def test_set_egress_ports_writes_vlan_members(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     ports = {device.if_index("ge-0/0/2"), device.if_index("ge-0/0/3")}
     bitmap = bytearray(1)
     for port in ports:
@@ -172,7 +198,9 @@ def test_set_egress_ports_writes_vlan_members(loop_thread, client, agent, device
     assert vlans(device, loop_thread)[10]["member"] == ["ge-0/0/2", "ge-0/0/3"]
 
 
-def test_v3_authpriv_reads_and_writes(loop_thread, client, agent, device):
+def test_v3_authpriv_reads_and_writes(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     auth = v3(CREDENTIALS)
     index = device.if_index("ge-0/0/1")
     written = loop_thread.run(client.set(agent.port, auth, (f"{IF_ALIAS}.{index}", OctetString("via v3"))))
@@ -186,7 +214,9 @@ def test_v3_authpriv_reads_and_writes(loop_thread, client, agent, device):
 # --- refusals --------------------------------------------------------------------------------------
 
 
-def test_read_only_community_set_answers_no_access_and_changes_nothing(loop_thread, client, agent, device):
+def test_read_only_community_set_answers_no_access_and_changes_nothing(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     before = loop_thread.call(lambda: device.get("running"))
     answer = loop_thread.run(client.set(agent.port, RO, (f"{IF_ALIAS}.1", OctetString("nope"))))
 
@@ -194,50 +224,66 @@ def test_read_only_community_set_answers_no_access_and_changes_nothing(loop_thre
     assert loop_thread.call(lambda: device.get("running")) == before
 
 
-def test_set_with_wrong_type_answers_wrong_type(loop_thread, client, agent):
+def test_set_with_wrong_type_answers_wrong_type(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (f"{IF_ALIAS}.1", Integer32(5))))
 
     assert (answer.error_status, answer.error_index) == ("wrongType", 1)
 
 
-def test_set_of_read_only_object_answers_not_writable(loop_thread, client, agent):
+def test_set_of_read_only_object_answers_not_writable(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (SYS_DESCR, OctetString("x"))))
 
     assert (answer.error_status, answer.error_index) == ("notWritable", 1)
 
 
-def test_set_of_missing_interface_answers_no_creation(loop_thread, client, agent):
+def test_set_of_missing_interface_answers_no_creation(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (f"{IF_ALIAS}.999", OctetString("x"))))
 
     assert answer.error_status == "noCreation"
 
 
-def test_set_ifalias_longer_than_64_octets_answers_wrong_length(loop_thread, client, agent):
+def test_set_ifalias_longer_than_64_octets_answers_wrong_length(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (f"{IF_ALIAS}.1", OctetString("x" * 65))))
 
     assert answer.error_status == "wrongLength"
 
 
-def test_set_ifadminstatus_testing_answers_wrong_value(loop_thread, client, agent):
+def test_set_ifadminstatus_testing_answers_wrong_value(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (f"{IF_ADMIN}.1", Integer32(3))))
 
     assert answer.error_status == "wrongValue"
 
 
-def test_create_and_go_on_existing_vlan_answers_inconsistent_value(loop_thread, client, agent):
+def test_create_and_go_on_existing_vlan_answers_inconsistent_value(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (f"{VLAN_STATUS}.10", Integer32(4))))
 
     assert answer.error_status == "inconsistentValue"
 
 
-def test_vlan_name_without_row_creation_answers_inconsistent_name(loop_thread, client, agent, device):
+def test_vlan_name_without_row_creation_answers_inconsistent_name(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     answer = loop_thread.run(client.set(agent.port, RW, (f"{VLAN_NAME}.77", OctetString("ghost"))))
 
     assert answer.error_status == "inconsistentName"
     assert 77 not in vlans(device, loop_thread)
 
 
-def test_multi_varbind_set_with_one_bad_varbind_applies_nothing(loop_thread, client, agent, device):
+def test_multi_varbind_set_with_one_bad_varbind_applies_nothing(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     before = loop_thread.call(lambda: device.get("running"))
     answer = loop_thread.run(
         client.set(
@@ -266,7 +312,9 @@ class StricterDevice(Device):
         super().set_running_out_of_band(new_running, origin)
 
 
-def test_set_refused_by_datastore_validation_answers_inconsistent_value_and_changes_nothing(loop_thread, client):
+def test_set_refused_by_datastore_validation_answers_inconsistent_value_and_changes_nothing(
+    loop_thread: LoopThread, client: SnmpClient
+) -> None:
     device = loop_thread.call(lambda: StricterDevice("pe9", PROFILES["pe-router"], running=pe_running()))
     endpoint = loop_thread.run(start_snmp_agent(device, credentials=CREDENTIALS))
     before = loop_thread.call(lambda: device.get("running"))
@@ -286,25 +334,29 @@ def test_set_refused_by_datastore_validation_answers_inconsistent_value_and_chan
     assert loop_thread.call(lambda: device.get("running")) == before
 
 
-def test_unknown_community_gets_no_answer(loop_thread, client, agent):
+def test_unknown_community_gets_no_answer(loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint) -> None:
     answer = loop_thread.run(client.get(agent.port, v2c("guess"), SYS_NAME))
 
     assert answer.timed_out
 
 
-def test_v3_wrong_auth_key_is_refused(loop_thread, client, agent):
+def test_v3_wrong_auth_key_is_refused(loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint) -> None:
     answer = loop_thread.run(client.get(agent.port, v3(CREDENTIALS, auth_key="not-the-key-1"), SYS_NAME))
 
     assert answer.error_indication is not None and not answer.varbinds
 
 
-def test_v3_without_privacy_answers_authorization_error(loop_thread, client, agent):
+def test_v3_without_privacy_answers_authorization_error(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint
+) -> None:
     answer = loop_thread.run(client.get(agent.port, v3(CREDENTIALS, priv=False), SYS_NAME))
 
     assert answer.error_status == "authorizationError"
 
 
-def test_snmp_timeout_fault_drops_requests_until_it_is_used_up(loop_thread, client, agent, device):
+def test_snmp_timeout_fault_drops_requests_until_it_is_used_up(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
     loop_thread.call(lambda: device.faults.set(Fault(FaultKind.SNMP_TIMEOUT, {"count": 1})))
 
     dropped = loop_thread.run(client.get(agent.port, RO, SYS_NAME))

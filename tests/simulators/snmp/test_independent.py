@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulators.device import Device
 from simulators.snmp import SnmpEndpoint
-from tests.simulators.snmp.conftest import CREDENTIALS
+from tests.simulators.snmp.conftest import CREDENTIALS, LoopThread
 from tests.support.snmpd import SnmpdServer, snmpd_fixture
 
 pytestmark = [
@@ -51,7 +52,7 @@ V3 = [
 IF_ALIAS = ".1.3.6.1.2.1.31.1.1.1.18"
 
 
-def test_snmpwalk_if_mib_lists_every_interface(tool_env, agent: SnmpEndpoint, device):
+def test_snmpwalk_if_mib_lists_every_interface(tool_env: dict[str, str], agent: SnmpEndpoint, device: Device) -> None:
     result = tool(tool_env, "snmpwalk", agent.port, RO, ".1.3.6.1.2.1.2.2.1.2")
 
     assert result.returncode == 0, result.stderr
@@ -59,7 +60,7 @@ def test_snmpwalk_if_mib_lists_every_interface(tool_env, agent: SnmpEndpoint, de
     assert names == sorted(device.interface_names(), key=device.if_index)
 
 
-def test_snmpbulkwalk_of_the_whole_tree_ends_cleanly(tool_env, agent):
+def test_snmpbulkwalk_of_the_whole_tree_ends_cleanly(tool_env: dict[str, str], agent: SnmpEndpoint) -> None:
     result = tool(tool_env, "snmpbulkwalk", agent.port, RO, "-Cc", ".1")
 
     assert result.returncode == 0 and "Error" not in result.stderr, result.stderr
@@ -69,7 +70,9 @@ def test_snmpbulkwalk_of_the_whole_tree_ends_cleanly(tool_env, agent):
     assert any(line.startswith(".1.3.6.1.2.1.17.7.1.4.3.1.1.10 = STRING") for line in lines)
 
 
-def test_snmpset_ifalias_lands_in_running(tool_env, agent, device, loop_thread):
+def test_snmpset_ifalias_lands_in_running(
+    tool_env: dict[str, str], agent: SnmpEndpoint, device: Device, loop_thread: LoopThread
+) -> None:
     result = tool(tool_env, "snmpset", agent.port, RW, f"{IF_ALIAS}.3", "s", "set by net-snmp")
 
     assert result.returncode == 0, result.stderr
@@ -78,7 +81,9 @@ def test_snmpset_ifalias_lands_in_running(tool_env, agent, device, loop_thread):
     assert by_name["ge-0/0/2"]["description"] == "set by net-snmp"
 
 
-def test_snmpset_creates_and_destroys_a_vlan_with_rowstatus(tool_env, agent, device, loop_thread):
+def test_snmpset_creates_and_destroys_a_vlan_with_rowstatus(
+    tool_env: dict[str, str], agent: SnmpEndpoint, device: Device, loop_thread: LoopThread
+) -> None:
     status, name = ".1.3.6.1.2.1.17.7.1.4.3.1.5.555", ".1.3.6.1.2.1.17.7.1.4.3.1.1.555"
 
     created = tool(tool_env, "snmpset", agent.port, RW, status, "i", "4", name, "s", "from-snmpset")
@@ -91,14 +96,16 @@ def test_snmpset_creates_and_destroys_a_vlan_with_rowstatus(tool_env, agent, dev
     assert all(v["id"] != 555 for v in vlans_after_destroy)
 
 
-def test_snmpget_v3_authpriv_reads_sysname(tool_env, agent):
+def test_snmpget_v3_authpriv_reads_sysname(tool_env: dict[str, str], agent: SnmpEndpoint) -> None:
     result = tool(tool_env, "snmpget", agent.port, V3, ".1.3.6.1.2.1.1.5.0")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == '.1.3.6.1.2.1.1.5.0 = STRING: "pe1"'
 
 
-def test_snmpset_v3_authpriv_writes_ifadminstatus(tool_env, agent, device, loop_thread):
+def test_snmpset_v3_authpriv_writes_ifadminstatus(
+    tool_env: dict[str, str], agent: SnmpEndpoint, device: Device, loop_thread: LoopThread
+) -> None:
     result = tool(tool_env, "snmpset", agent.port, V3, ".1.3.6.1.2.1.2.2.1.7.4", "i", "2")
 
     assert result.returncode == 0, result.stderr
@@ -106,7 +113,7 @@ def test_snmpset_v3_authpriv_writes_ifadminstatus(tool_env, agent, device, loop_
     assert running["ietf-interfaces:interfaces"]["interface"][3]["enabled"] is False
 
 
-def test_snmpget_with_unknown_community_times_out(tool_env, agent):
+def test_snmpget_with_unknown_community_times_out(tool_env: dict[str, str], agent: SnmpEndpoint) -> None:
     result = tool(tool_env, "snmpget", agent.port, ["-v2c", "-c", "guess"], ".1.3.6.1.2.1.1.5.0")
 
     assert result.returncode != 0 and "Timeout" in result.stdout + result.stderr
@@ -141,7 +148,7 @@ def refusal(result: subprocess.CompletedProcess[str]) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
-def test_refusal_matches_snmpd(case: str, tool_env, agent, snmpd: SnmpdServer):
+def test_refusal_matches_snmpd(case: str, tool_env: dict[str, str], agent: SnmpEndpoint, snmpd: SnmpdServer) -> None:
     auth, (command, *args) = REFUSALS[case]
 
     ours = refusal(tool(tool_env, command, agent.port, auth, *args))

@@ -8,6 +8,7 @@ control API must be able to reset it.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import random
@@ -90,6 +91,8 @@ class Device:
         self.locks: dict[str, int] = {}
         self.pending_confirm: PendingConfirm | None = None
         self.sessions: dict[int, SessionHandle] = {}
+        #: serialises commits while they sleep for the commit latency (created on first use)
+        self.commit_guard: asyncio.Lock | None = None
         self._next_session_id = 1
         self._if_index: dict[str, int] = dict(if_index or {})
         self._listeners: list[Callable[[Device], None]] = []

@@ -20,6 +20,7 @@ Parameters understood by the NETCONF server:
 
 from __future__ import annotations
 
+import builtins
 import random
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -95,11 +96,11 @@ class FaultSet:
     def list(self) -> list[Fault]:
         return [Fault(f.kind, dict(f.params)) for f in self._faults.values()]
 
-    def to_json(self) -> list[dict[str, Any]]:
+    def to_json(self) -> builtins.list[dict[str, Any]]:
         return [f.to_json() for f in self._faults.values()]
 
     @classmethod
-    def from_json(cls, data: list[dict[str, Any]], rng: random.Random | None = None) -> FaultSet:
+    def from_json(cls, data: builtins.list[dict[str, Any]], rng: random.Random | None = None) -> FaultSet:
         faults = cls(rng)
         for item in data:
             faults.set(Fault.from_json(item))

@@ -34,11 +34,9 @@ DEFAULT_CONFIRM_TIMEOUT_S = 600  # RFC 6241 §8.4.5.1
 
 def _commit_guard(device: Device) -> asyncio.Lock:
     """Commits of one device run one at a time even while they sleep for the commit latency."""
-    guard = getattr(device, "_commit_guard", None)
-    if guard is None:
-        guard = asyncio.Lock()
-        device._commit_guard = guard  # type: ignore[attr-defined]
-    return guard
+    if device.commit_guard is None:
+        device.commit_guard = asyncio.Lock()
+    return device.commit_guard
 
 
 def _confirm_timeout(op: etree._Element) -> int:
@@ -200,5 +198,3 @@ def session_ended(device: Device, session_id: int) -> None:
             rollback_pending(device, f"session {session_id} ended")
         else:
             pending.session_id = None
-
-

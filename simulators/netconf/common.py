@@ -41,7 +41,9 @@ def text_param(op: etree._Element, name: str) -> str | None:
     return None if elem is None else (elem.text or "").strip()
 
 
-def datastore_param(ctx: RpcContext, op: etree._Element, name: str, *, allow_config: bool = False) -> str | etree._Element:
+def datastore_param(
+    ctx: RpcContext, op: etree._Element, name: str, *, allow_config: bool = False
+) -> str | etree._Element:
     """The datastore named in ``<source>``/``<target>``, or the inline ``<config>`` when allowed."""
     holder = child(op, name)
     if holder is None:
@@ -56,7 +58,9 @@ def datastore_param(ctx: RpcContext, op: etree._Element, name: str, *, allow_con
         raise not_supported(":url is not supported")
     if local not in ("running", "candidate", "startup") or local not in ctx.device.datastore_names():
         raise RpcError(
-            "invalid-value", f"datastore {local} is not supported by this device", type="protocol",
+            "invalid-value",
+            f"datastore {local} is not supported by this device",
+            type="protocol",
             info=[("bad-element", local)],
         )
     return local

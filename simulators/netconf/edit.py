@@ -11,12 +11,23 @@ Creating a node inside a ``case`` removes the nodes of the other cases (RFC 7950
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
-from yangson.schemanode import CaseNode, ChoiceNode, ContainerNode, DataNode, InternalNode, LeafListNode, LeafNode, ListNode
+from yangson.schemanode import (
+    CaseNode,
+    ChoiceNode,
+    ContainerNode,
+    DataNode,
+    InternalNode,
+    LeafListNode,
+    LeafNode,
+    ListNode,
+)
 
 from simulators.netconf.errors import NC, RpcError
 from simulators.yang.model import data_model, module_by_namespace
@@ -55,10 +66,8 @@ def apply_edit(target: Obj, config: etree._Element, default_operation: str, erro
     # RFC 6241 §7.2: default-operation replace "completely replaces the configuration in the target"
     data = {} if default_operation == "replace" else copy.deepcopy(target)
     ctx = _Context(continue_on_error=error_option == "continue-on-error")
-    try:
+    with contextlib.suppress(StopEdit):
         _edit_children(ctx, data, data_model().schema, config, default_operation, "")
-    except StopEdit:
-        pass
     prune(data, data_model().schema)
     return EditResult(data, ctx.errors, ctx.changed or data != target)
 
@@ -97,11 +106,17 @@ def _operation(elem: etree._Element, inherited: str, path: str) -> str:
             path=path,
             info=[("bad-attribute", "operation"), ("bad-element", etree.QName(elem).localname)],
         )
-    return op
+    return str(op)
 
 
 def _edit_children(
-    ctx: _Context, obj: Obj, parent: InternalNode, elem: etree._Element, inherited: str, path: str, skip=()
+    ctx: _Context,
+    obj: Obj,
+    parent: InternalNode,
+    elem: etree._Element,
+    inherited: str,
+    path: str,
+    skip: Sequence[DataNode] = (),
 ) -> None:
     for child_elem in _element_children(elem):
         try:

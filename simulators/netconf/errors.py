@@ -37,7 +37,7 @@ class RpcError(Exception):
         if self.app_tag:
             etree.SubElement(error, NC + "error-app-tag").text = self.app_tag
         if self.path:
-            path = etree.SubElement(error, NC + "error-path", nsmap=_prefixes_in(self.path))  # type: ignore[arg-type]
+            path = etree.SubElement(error, NC + "error-path", nsmap=_prefixes_in(self.path))
             path.text = self.path
         if self.message:
             message = etree.SubElement(error, NC + "error-message")

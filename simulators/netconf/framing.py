@@ -25,7 +25,7 @@ class EomFramer:
 
     def feed(self, data: bytes) -> list[bytes]:
         self._buffer += data
-        messages = []
+        messages: list[bytes] = []
         while True:
             end = self._buffer.find(EOM)
             if end < 0:
@@ -52,7 +52,7 @@ class ChunkedFramer:
 
     def feed(self, data: bytes) -> list[bytes]:
         self._buffer += data
-        messages = []
+        messages: list[bytes] = []
         while True:
             step = self._next()
             if step is None:

@@ -53,13 +53,15 @@ def _validated(data: dict[str, Any]) -> None:
 
 
 def _filtered_data(data: dict[str, Any], op: etree._Element) -> etree._Element:
-    out = to_xml(data, etree.Element(NC + "data", nsmap={None: NC[1:-1]}))  # type: ignore[dict-item]
+    out = to_xml(data, etree.Element(NC + "data", nsmap={None: NC[1:-1]}))
     filter_elem = child(op, "filter")
     if filter_elem is None:
         return out
     if filter_elem.get("type", "subtree") != "subtree":
         raise RpcError(
-            "operation-not-supported", "only subtree filtering is supported (no :xpath)", type="protocol",
+            "operation-not-supported",
+            "only subtree filtering is supported (no :xpath)",
+            type="protocol",
             info=[("bad-attribute", "type"), ("bad-element", "filter")],
         )
     return apply_subtree_filter(out, filter_elem)
@@ -190,10 +192,10 @@ async def lock(ctx: RpcContext, op: etree._Element) -> None:
     """RFC 6241 §7.5; a dirty candidate cannot be locked (§8.3.5.1), reported as held by session 0."""
     device = ctx.device
     target = datastore_name(ctx, op, "target")
-    fault_target = device.faults.peek(FaultKind.LOCK_HELD)
-    if fault_target is not None and fault_target.params.get("datastore", default_lock_datastore(device)) == target:
-        if device.faults.active(FaultKind.LOCK_HELD) is not None:
-            raise lock_denied(lock_holder(ctx, target) or 0)
+    fault = device.faults.peek(FaultKind.LOCK_HELD)
+    fault_here = fault is not None and fault.params.get("datastore", default_lock_datastore(device)) == target
+    if fault_here and device.faults.active(FaultKind.LOCK_HELD) is not None:
+        raise lock_denied(lock_holder(ctx, target) or 0)
     holder = device.locks.get(target)
     if holder is not None:
         raise lock_denied(holder, f"the {target} datastore is already locked by session {holder}")

@@ -48,7 +48,7 @@ class NetconfSession(asyncssh.SSHServerSession[bytes]):
 
     # --- asyncssh callbacks --------------------------------------------------------------------------
 
-    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:  # type: ignore[override]
+    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self._chan = chan
 
     def subsystem_requested(self, subsystem: str) -> bool:
@@ -101,12 +101,12 @@ class NetconfSession(asyncssh.SSHServerSession[bytes]):
             self._queue.put_nowait(message)
 
     def _hello(self) -> bytes:
-        hello = etree.Element(NC + "hello", nsmap={None: NC_NS})  # type: ignore[dict-item]
+        hello = etree.Element(NC + "hello", nsmap={None: NC_NS})
         caps = etree.SubElement(hello, NC + "capabilities")
         for uri in server_capabilities(self.device.profile):
             etree.SubElement(caps, NC + "capability").text = uri
         etree.SubElement(hello, NC + "session-id").text = str(self.session_id)
-        return etree.tostring(hello, xml_declaration=True, encoding="UTF-8")
+        return bytes(etree.tostring(hello, xml_declaration=True, encoding="UTF-8"))
 
     def _client_hello(self, message: bytes) -> None:
         """RFC 6241 §8.1: a client hello with a session-id, or without a common base, ends the session."""
@@ -119,9 +119,9 @@ class NetconfSession(asyncssh.SSHServerSession[bytes]):
         if etree.QName(hello).localname != "hello" or hello.find(NC + "session-id") is not None:
             self.abort()
             return
-        if BASE_1_1 in caps:
+        if BASE_1_1 in caps and isinstance(self._framer, EomFramer):
             self._chunked = True
-            self._framer = ChunkedFramer(self._framer.pending)  # type: ignore[union-attr]
+            self._framer = ChunkedFramer(self._framer.pending)
         elif BASE_1_0 not in caps:
             self.abort()
             return
@@ -169,7 +169,9 @@ class NetconfSession(asyncssh.SSHServerSession[bytes]):
             return _reply(attrs, errors=[error]), None
         if "message-id" not in attrs:
             error = RpcError(
-                "missing-attribute", "rpc needs a message-id", type="rpc",
+                "missing-attribute",
+                "rpc needs a message-id",
+                type="rpc",
                 info=[("bad-attribute", "message-id"), ("bad-element", "rpc")],
             )
             return _reply(attrs, errors=[error]), None
@@ -194,14 +196,16 @@ class NetconfSession(asyncssh.SSHServerSession[bytes]):
         handler = HANDLERS.get(qname.localname) if qname.namespace == NC_NS else None
         if handler is None:
             raise RpcError(
-                "operation-not-supported", f"operation {qname.localname} is not supported", type="protocol",
+                "operation-not-supported",
+                f"operation {qname.localname} is not supported",
+                type="protocol",
                 info=[("bad-element", qname.localname)],
             )
         return await handler(ctx, op)
 
 
 def _reply(attrs: dict[str, str], *, data: etree._Element | None = None, errors: list[RpcError] | None = None) -> bytes:
-    reply = etree.Element(NC + "rpc-reply", nsmap={None: NC_NS})  # type: ignore[dict-item]
+    reply = etree.Element(NC + "rpc-reply", nsmap={None: NC_NS})
     for name, value in attrs.items():
         reply.set(name, value)
     if errors:
@@ -211,7 +215,7 @@ def _reply(attrs: dict[str, str], *, data: etree._Element | None = None, errors:
         reply.append(data)
     else:
         etree.SubElement(reply, NC + "ok")
-    return etree.tostring(reply, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(reply, xml_declaration=True, encoding="UTF-8"))
 
 
 async def close_session(ctx: RpcContext, op: etree._Element) -> None:
@@ -239,15 +243,15 @@ async def kill_session(ctx: RpcContext, op: etree._Element) -> None:
 HANDLERS: dict[str, Handler] = {
     "get": ops_config.get,
     "get-config": ops_config.get_config,
-    "edit-config": ops_config.edit_config,  # type: ignore[dict-item]
-    "copy-config": ops_config.copy_config,  # type: ignore[dict-item]
-    "delete-config": ops_config.delete_config,  # type: ignore[dict-item]
-    "lock": ops_config.lock,  # type: ignore[dict-item]
-    "unlock": ops_config.unlock,  # type: ignore[dict-item]
-    "validate": ops_config.validate,  # type: ignore[dict-item]
-    "discard-changes": ops_config.discard_changes,  # type: ignore[dict-item]
-    "commit": commit_ops.commit,  # type: ignore[dict-item]
-    "cancel-commit": commit_ops.cancel_commit,  # type: ignore[dict-item]
-    "close-session": close_session,  # type: ignore[dict-item]
-    "kill-session": kill_session,  # type: ignore[dict-item]
+    "edit-config": ops_config.edit_config,
+    "copy-config": ops_config.copy_config,
+    "delete-config": ops_config.delete_config,
+    "lock": ops_config.lock,
+    "unlock": ops_config.unlock,
+    "validate": ops_config.validate,
+    "discard-changes": ops_config.discard_changes,
+    "commit": commit_ops.commit,
+    "cancel-commit": commit_ops.cancel_commit,
+    "close-session": close_session,
+    "kill-session": kill_session,
 }

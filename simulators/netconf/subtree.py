@@ -52,7 +52,7 @@ def _select(data: etree._Element, fnode: etree._Element) -> etree._Element | Non
         return None
     if not others:
         return copy.deepcopy(data)  # only content matches: the whole entry (§6.2.5)
-    out = etree.Element(data.tag, nsmap=data.nsmap)  # type: ignore[arg-type]
+    out = etree.Element(data.tag, nsmap=data.nsmap)
     selected = False
     for child in _children(data):
         if any(_same_name(child, c) for c in content):
@@ -70,7 +70,7 @@ def _select(data: etree._Element, fnode: etree._Element) -> etree._Element | Non
 
 def apply_subtree_filter(data: etree._Element, filter_elem: etree._Element) -> etree._Element:
     """A new ``<data>``-like element holding what ``filter_elem``'s children select from ``data``."""
-    out = etree.Element(data.tag, nsmap=data.nsmap)  # type: ignore[arg-type]
+    out = etree.Element(data.tag, nsmap=data.nsmap)
     fkids = _children(filter_elem)
     for child in _children(data):
         for fnode in fkids:

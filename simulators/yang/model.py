@@ -61,16 +61,14 @@ def yang_search_path() -> list[str]:
     for base in candidates:
         for sub in ("ietf", "iana", ""):
             path = base / sub if sub else base
-            if path.is_dir() and any(path.glob("ietf-interfaces*.yang")) or (path / "iana-if-type.yang").is_file():
+            if (path.is_dir() and any(path.glob("ietf-interfaces*.yang"))) or (path / "iana-if-type.yang").is_file():
                 dirs.append(str(path))
     return list(dict.fromkeys(dirs))
 
 
 def _find_module_file(name: str, search_path: list[str]) -> Path:
     for directory in search_path:
-        for candidate in sorted(Path(directory).glob(f"{name}.yang")) + sorted(
-            Path(directory).glob(f"{name}@*.yang")
-        ):
+        for candidate in sorted(Path(directory).glob(f"{name}.yang")) + sorted(Path(directory).glob(f"{name}@*.yang")):
             return candidate
     raise FileNotFoundError(f"YANG module {name} not found in {search_path}")
 

@@ -71,9 +71,8 @@ def _base_type(dtype: DataType) -> DataType:
 
 
 def _decode_identity(text: str, elem: etree._Element) -> str:
-    prefix, sep, name = text.strip().partition(":")
-    if not sep:
-        prefix, name = None, prefix  # type: ignore[assignment]
+    head, sep, tail = text.strip().partition(":")
+    prefix, name = (head, tail) if sep else (None, head)
     namespace = elem.nsmap.get(prefix)
     module = module_by_namespace().get(namespace or "")
     if module is None:
@@ -130,7 +129,7 @@ def _leaf_text(node: TerminalNode, value: RawValue) -> tuple[str | None, dict[st
 
 def _append_leaf(parent: etree._Element, node: TerminalNode, value: RawValue) -> None:
     text, nsmap = _leaf_text(node, value)
-    elem = etree.SubElement(parent, qname(node), nsmap=nsmap or None)  # type: ignore[arg-type]
+    elem = etree.SubElement(parent, qname(node), nsmap=nsmap or None)
     elem.text = text
 
 
@@ -161,10 +160,10 @@ def append_member(parent: etree._Element, node: DataNode, value: RawValue) -> No
             _append_leaf(parent, node, item)
     elif isinstance(node, ListNode):
         for entry in value:
-            elem = etree.SubElement(parent, qname(node), nsmap=_nsmap_for(node, parent))  # type: ignore[arg-type]
+            elem = etree.SubElement(parent, qname(node), nsmap=_nsmap_for(node, parent))
             _append_object(elem, node, entry)
     elif isinstance(node, ContainerNode):
-        elem = etree.SubElement(parent, qname(node), nsmap=_nsmap_for(node, parent))  # type: ignore[arg-type]
+        elem = etree.SubElement(parent, qname(node), nsmap=_nsmap_for(node, parent))
         _append_object(elem, node, value)
 
 

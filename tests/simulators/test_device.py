@@ -31,7 +31,9 @@ def test_get_returns_a_copy() -> None:
 def test_out_of_band_change_is_validated_and_atomic() -> None:
     device = _pe()
     bad = device.get("running")
-    bad["ietf-interfaces:interfaces"]["interface"][0]["ietf-ip:ipv4"] = {"address": [{"ip": "192.0.2.1", "prefix-length": 33}]}
+    bad["ietf-interfaces:interfaces"]["interface"][0]["ietf-ip:ipv4"] = {
+        "address": [{"ip": "192.0.2.1", "prefix-length": 33}]
+    }
     with pytest.raises(ValidationFailed) as err:
         device.set_running_out_of_band(bad, origin="snmp")
     assert err.value.error_tag == "invalid-value"

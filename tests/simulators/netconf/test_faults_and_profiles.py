@@ -66,7 +66,7 @@ def test_partial_apply_leaves_running_between_old_and_new(pe: Sim) -> None:
     _arm(pe, FaultKind.PARTIAL_APPLY, count=1)
     cfg = (
         f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>10</id></vlan></vlans>'
-        f'<interfaces xmlns="{IF_NS}"><interface><name>ge-0/0/0</name><description>x</description></interface></interfaces></config>'
+        f'<interfaces xmlns="{IF_NS}"><interface><name>ge-0/0/0</name><description>x</description></interface></interfaces></config>'  # noqa: E501 - XML literal
     )
     with pe.connect() as m:
         before = pe.datastore("running")
@@ -144,7 +144,7 @@ def test_cpe_refuses_candidate_operations(cpe: Sim) -> None:
         with pytest.raises(RPCError) as source_err:
             m.dispatch(
                 etree.fromstring(
-                    '<get-config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><source><candidate/></source></get-config>'
+                    '<get-config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><source><candidate/></source></get-config>'  # noqa: E501 - XML literal
                 )
             )
         assert source_err.value.tag == "invalid-value"

@@ -16,7 +16,7 @@ HELLO_10 = (
     b"<capability>urn:ietf:params:netconf:base:1.0</capability></capabilities></hello>]]>]]>"
 )
 HELLO_11 = HELLO_10.replace(b"base:1.0</capability>", b"base:1.1</capability>")
-RPC = b'<rpc message-id="7" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" extra="kept"><get-config><source><running/></source></get-config></rpc>'
+RPC = b'<rpc message-id="7" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" extra="kept"><get-config><source><running/></source></get-config></rpc>'  # noqa: E501 - XML literal
 
 
 def test_eom_framer_splits_messages_across_reads() -> None:

@@ -13,7 +13,7 @@ NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
 
 def _interface(name: str, body: str = "", operation: str | None = None) -> str:
     op = f' xmlns:nc="{NC}" nc:operation="{operation}"' if operation else ""
-    return f'<config><interfaces xmlns="{IF_NS}"><interface{op}><name>{name}</name>{body}</interface></interfaces></config>'
+    return f'<config><interfaces xmlns="{IF_NS}"><interface{op}><name>{name}</name>{body}</interface></interfaces></config>'  # noqa: E501 - XML literal
 
 
 def test_get_config_subtree_filter_selects_one_interface(pe: Sim) -> None:
@@ -34,7 +34,9 @@ def test_get_config_filter_without_match_returns_empty_data(pe: Sim) -> None:
 
 def test_get_returns_state_data_next_to_config(pe: Sim) -> None:
     with pe.connect() as m:
-        data = m.get(filter=("subtree", f'<interfaces xmlns="{IF_NS}"><interface><name>ge-0/0/0</name></interface></interfaces>')).data_ele
+        data = m.get(
+            filter=("subtree", f'<interfaces xmlns="{IF_NS}"><interface><name>ge-0/0/0</name></interface></interfaces>')
+        ).data_ele
     assert data.findtext(f".//{{{IF_NS}}}oper-status") == "up"
     assert data.findtext(f".//{{{IF_NS}}}if-index") == str(pe.call(lambda: pe.device.if_index("ge-0/0/0")))
 
@@ -76,9 +78,15 @@ def test_edit_config_replace_entry_drops_unlisted_leaves(pe: Sim) -> None:
         m.edit_config(target="candidate", config=_interface("ge-0/0/0", "<description>up</description>"))
         m.edit_config(
             target="candidate",
-            config=_interface("ge-0/0/0", '<type xmlns:ianaift="urn:ietf:params:xml:ns:yang:iana-if-type">ianaift:ethernetCsmacd</type>', "replace"),
+            config=_interface(
+                "ge-0/0/0",
+                '<type xmlns:ianaift="urn:ietf:params:xml:ns:yang:iana-if-type">ianaift:ethernetCsmacd</type>',
+                "replace",
+            ),
         )
-    entry = next(i for i in pe.datastore("candidate")["ietf-interfaces:interfaces"]["interface"] if i["name"] == "ge-0/0/0")
+    entry = next(
+        i for i in pe.datastore("candidate")["ietf-interfaces:interfaces"]["interface"] if i["name"] == "ge-0/0/0"
+    )
     assert entry == {"name": "ge-0/0/0", "type": "iana-if-type:ethernetCsmacd"}
 
 
@@ -91,16 +99,25 @@ def test_edit_config_default_operation_replace_replaces_whole_datastore(pe: Sim)
 def test_edit_config_default_operation_none_leaves_unmarked_nodes(pe: Sim) -> None:
     with pe.connect() as m:
         m.edit_config(target="candidate", config=vlan_config((10, "a"), (20, "b")))
-        cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>10</id><name>zzz</name></vlan><vlan xmlns:nc="{NC}" nc:operation="delete"><id>20</id></vlan></vlans></config>'
+        cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>10</id><name>zzz</name></vlan><vlan xmlns:nc="{NC}" nc:operation="delete"><id>20</id></vlan></vlans></config>'  # noqa: E501 - XML literal
         m.edit_config(target="candidate", config=cfg, default_operation="none")
     assert vlans_of(pe.datastore("candidate")) == {10: "a"}
 
 
 def test_edit_config_bad_value_answers_invalid_value_with_path(pe: Sim) -> None:
     with pe.connect() as m, pytest.raises(RPCError) as err:
-        m.edit_config(target="candidate", config=_interface("ge-0/0/0", f'<ipv4 xmlns="{IP_NS}"><address><ip>192.0.2.1</ip><prefix-length>40</prefix-length></address></ipv4>'))
+        m.edit_config(
+            target="candidate",
+            config=_interface(
+                "ge-0/0/0",
+                f'<ipv4 xmlns="{IP_NS}"><address><ip>192.0.2.1</ip><prefix-length>40</prefix-length></address></ipv4>',
+            ),
+        )
     assert (err.value.tag, err.value.type, err.value.severity) == ("invalid-value", "application", "error")
-    assert err.value.path == "/if:interfaces/if:interface[if:name='ge-0/0/0']/ip:ipv4/ip:address[ip:ip='192.0.2.1']/ip:prefix-length"
+    assert (
+        err.value.path
+        == "/if:interfaces/if:interface[if:name='ge-0/0/0']/ip:ipv4/ip:address[ip:ip='192.0.2.1']/ip:prefix-length"
+    )
 
 
 def test_edit_config_unknown_element_names_it_in_error_info(pe: Sim) -> None:
@@ -112,19 +129,21 @@ def test_edit_config_unknown_element_names_it_in_error_info(pe: Sim) -> None:
 
 def test_edit_config_list_entry_without_key_answers_missing_element(pe: Sim) -> None:
     with pe.connect() as m, pytest.raises(RPCError) as err:
-        m.edit_config(target="candidate", config=f'<config><vlans xmlns="{VLAN_NS}"><vlan><name>x</name></vlan></vlans></config>')
+        m.edit_config(
+            target="candidate", config=f'<config><vlans xmlns="{VLAN_NS}"><vlan><name>x</name></vlan></vlans></config>'
+        )
     assert err.value.tag == "missing-element"
 
 
 def test_edit_config_continue_on_error_applies_the_good_parts(pe: Sim) -> None:
-    cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>5000</id></vlan><vlan><id>30</id><name>ok</name></vlan></vlans></config>'
+    cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>5000</id></vlan><vlan><id>30</id><name>ok</name></vlan></vlans></config>'  # noqa: E501 - XML literal
     with pe.connect() as m, pytest.raises(RPCError):
         m.edit_config(target="candidate", config=cfg, error_option="continue-on-error")
     assert vlans_of(pe.datastore("candidate")) == {30: "ok"}
 
 
 def test_edit_config_rollback_on_error_applies_nothing(pe: Sim) -> None:
-    cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>30</id><name>ok</name></vlan><vlan><id>5000</id></vlan></vlans></config>'
+    cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>30</id><name>ok</name></vlan><vlan><id>5000</id></vlan></vlans></config>'  # noqa: E501 - XML literal
     with pe.connect() as m, pytest.raises(RPCError):
         m.edit_config(target="candidate", config=cfg, error_option="rollback-on-error")
     assert vlans_of(pe.datastore("candidate")) == {}
@@ -216,7 +235,7 @@ def test_copy_config_running_to_startup_and_delete_startup(pe: Sim) -> None:
 
 
 def test_copy_config_inline_config_to_candidate(pe: Sim) -> None:
-    rpc = f'<copy-config xmlns="{NC}"><target><candidate/></target><source>{vlan_config((7, "seven"))}</source></copy-config>'
+    rpc = f'<copy-config xmlns="{NC}"><target><candidate/></target><source>{vlan_config((7, "seven"))}</source></copy-config>'  # noqa: E501 - XML literal
     with pe.connect() as m:
         m.dispatch(etree.fromstring(rpc))
     assert pe.datastore("candidate") == {"provisio-vlan:vlans": {"vlan": [{"id": 7, "name": "seven"}]}}

@@ -30,8 +30,7 @@ def _vlans_xml(vlans: dict[int, str], attr: str = "") -> str:
 def _read_vlans(m: Any, source: str) -> dict[int, str]:
     data = m.get_config(source).data_ele
     return {
-        int(v.findtext(f"{{{VLAN_NS}}}id")): v.findtext(f"{{{VLAN_NS}}}name")
-        for v in data.iter(f"{{{VLAN_NS}}}vlan")
+        int(v.findtext(f"{{{VLAN_NS}}}id")): v.findtext(f"{{{VLAN_NS}}}name") for v in data.iter(f"{{{VLAN_NS}}}vlan")
     }
 
 
@@ -65,8 +64,10 @@ class NetconfModel(RuleBasedStateMachine):
     @rule(vlan_id=VLAN_IDS, name=NAMES)
     def merge(self, vlan_id: int, name: str) -> None:
         valid = 1 <= vlan_id <= 4094
-        self._expect(None if valid else "invalid-value",
-                     lambda: self.m.edit_config(target="candidate", config=_vlans_xml({vlan_id: name})))
+        self._expect(
+            None if valid else "invalid-value",
+            lambda: self.m.edit_config(target="candidate", config=_vlans_xml({vlan_id: name})),
+        )
         if valid:
             self.candidate[vlan_id] = name
         self.dirty = True  # stop-on-error: the edit ran, even if it changed nothing
@@ -79,7 +80,7 @@ class NetconfModel(RuleBasedStateMachine):
 
     @rule(vlan_id=st.integers(1, 5))
     def delete(self, vlan_id: int) -> None:
-        cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan xmlns:nc="{NC}" nc:operation="delete"><id>{vlan_id}</id></vlan></vlans></config>'
+        cfg = f'<config><vlans xmlns="{VLAN_NS}"><vlan xmlns:nc="{NC}" nc:operation="delete"><id>{vlan_id}</id></vlan></vlans></config>'  # noqa: E501 - XML literal
         exists = vlan_id in self.candidate
         self._expect(None if exists else "data-missing", lambda: self.m.edit_config(target="candidate", config=cfg))
         self.candidate.pop(vlan_id, None)

@@ -16,7 +16,10 @@ import pytest
 from simulators.yang.model import yang_search_path
 from tests.simulators.netconf.conftest import PASSWORD, USER, Sim, vlans_of
 
-pytestmark = [pytest.mark.independent, pytest.mark.skipif(shutil.which("yangcli") is None, reason="yangcli not installed")]
+pytestmark = [
+    pytest.mark.independent,
+    pytest.mark.skipif(shutil.which("yangcli") is None, reason="yangcli not installed"),
+]
 
 
 def _yangcli(sim: Sim, script: Path) -> subprocess.CompletedProcess[str]:

@@ -134,7 +134,7 @@ def _wait_until(predicate, deadline: float, what: str, processes: list[subproces
     while not predicate():
         for process in processes:
             if process.poll() is not None:
-                raise RuntimeError(f"{what}: {process.args[0]} exited with {process.returncode}")
+                raise RuntimeError(f"{what}: {process.args!r} exited with {process.returncode}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not ready in time")
         time.sleep(0.02)

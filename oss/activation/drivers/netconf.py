@@ -50,7 +50,7 @@ from oss.activation.drivers.errors import (
 
 # ncclient polls its transport every TICK seconds; 0.1 s default makes every RPC cost ~100 ms
 # (NOTES.md: 10 -> 334 RPC/s at 0.002). Callers fanning out to hundreds of devices cap concurrency.
-ncclient.transport.session.TICK = 0.002  # type: ignore[attr-defined]
+ncclient.transport.session.TICK = 0.002
 
 logger = logging.getLogger(__name__)
 

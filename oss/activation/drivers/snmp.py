@@ -84,7 +84,7 @@ def to_varbind(oid: Any, value: Any) -> Varbind:
         return Varbind(text_oid, str(value), "ObjectIdentifier")
     for name in ("Counter64", "Counter32", "Gauge32", "TimeTicks", "Unsigned32"):
         if isinstance(value, _TO_PYSNMP[name]):
-            return Varbind(text_oid, int(value), name)  # type: ignore[arg-type]
+            return Varbind(text_oid, int(value), name)
     if isinstance(value, rfc1902.Integer32 | rfc1902.Integer):
         return Varbind(text_oid, int(value), "Integer32")
     return Varbind(text_oid, None, "Null")
@@ -122,6 +122,7 @@ class SnmpDriver(Driver):
         self.max_repetitions = max_repetitions
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: SnmpEngine | None = None
+        self._targets: dict[int, UdpTransportTarget] = {}
 
     def __repr__(self) -> str:
         return (
@@ -154,6 +155,7 @@ class SnmpDriver(Driver):
             logger.debug("snmp dispatcher close failed for %s", self.device)
         finally:
             self._engine = None
+            self._targets.clear()
             loop.close()
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -185,16 +187,21 @@ class SnmpDriver(Driver):
         return CommunityData(secret.reveal(), mpModel=1)
 
     async def _target(self, retries: int) -> UdpTransportTarget:
-        return await UdpTransportTarget.create(
-            (self.endpoint.host, self.endpoint.snmp_port or 161), timeout=self.timeout_s, retries=retries
-        )
+        target = self._targets.get(retries)
+        if target is None:  # resolved once per driver: the address does not change
+            target = await UdpTransportTarget.create(
+                (self.endpoint.host, self.endpoint.snmp_port or 161), timeout=self.timeout_s, retries=retries
+            )
+            self._targets[retries] = target
+        return target
 
     def _raise_for(self, operation: str, indication: Any, status: Any, index: Any) -> None:
         if indication:
             text = str(indication)
             if any(marker in text for marker in _TIMEOUT_INDICATIONS):
                 raise DeviceTimeout(self.device, operation, f"no response within {self.timeout_s}s")
-            if any(marker in text or marker in type(indication).__name__ for marker in _AUTH_INDICATIONS):
+            name = type(indication).__name__.lower()
+            if any(marker.lower() in text.lower() or marker.lower() == name for marker in _AUTH_INDICATIONS):
                 raise AuthenticationFailed(self.device, operation, type(indication).__name__)
             raise SnmpError(self.device, operation, type(indication).__name__)
         if status and int(status) != 0:

@@ -26,7 +26,7 @@ def parse(xml: str) -> etree._Element:
 
 
 def local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    return str(etree.QName(element).localname)
 
 
 def children_of_root(xml: str) -> list[etree._Element]:
@@ -49,7 +49,7 @@ def config_element(xml: str) -> etree._Element:
 
 
 def to_text(element: etree._Element) -> str:
-    return etree.tostring(element, encoding="unicode")
+    return str(etree.tostring(element, encoding="unicode"))
 
 
 def is_leaf(element: etree._Element) -> bool:

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -75,7 +75,7 @@ class NetconfTarget:
 class SnmpTarget:
     name: str
     endpoint: DeviceEndpoint
-    make: Callable[[DeviceEndpoint, str, float], Driver]
+    make: Callable[[DeviceEndpoint, Any, float], Driver]
     writable_oid: str  # an OctetString the rw community may set (ifAlias.N or sysLocation.0)
     readonly_oid: str = SYS_DESCR
     has_v3: bool = True
@@ -83,7 +83,9 @@ class SnmpTarget:
     make_silent: Callable[[], Any] | None = None  # context manager: agent drops requests (fault)
     notes: dict[str, str] = field(default_factory=dict)
 
-    def connect(self, version: str = "v2c", timeout_s: float = 2.0, endpoint: DeviceEndpoint | None = None) -> Driver:
+    def connect(
+        self, version: Literal["v2c", "v3"] = "v2c", timeout_s: float = 2.0, endpoint: DeviceEndpoint | None = None
+    ) -> Driver:
         driver = self.make(endpoint or self.endpoint, version, timeout_s)
         driver.open()
         return driver
@@ -110,7 +112,9 @@ def _fake_endpoint(device: FakeDevice) -> DeviceEndpoint:
 
 @pytest.fixture(scope="session")
 def fake_devices() -> dict[str, FakeDevice]:
-    return {profile: FakeDevice(f"fake-{profile}", profile=profile) for profile in ("pe-router", "cpe", "legacy-switch")}
+    return {
+        profile: FakeDevice(f"fake-{profile}", profile=profile) for profile in ("pe-router", "cpe", "legacy-switch")
+    }
 
 
 def _fake_netconf_target(device: FakeDevice) -> NetconfTarget:
@@ -225,7 +229,9 @@ class SimulatorFleet:
 
         class _Fault:
             def __enter__(inner) -> None:
-                httpx.post(f"{self.control_url}/devices/{device}/faults", json={"kind": kind, "params": params}, timeout=5).raise_for_status()
+                httpx.post(
+                    f"{self.control_url}/devices/{device}/faults", json={"kind": kind, "params": params}, timeout=5
+                ).raise_for_status()
 
             def __exit__(inner, *exc: object) -> None:
                 httpx.delete(f"{self.control_url}/devices/{device}/faults", timeout=5).raise_for_status()
@@ -247,7 +253,9 @@ def simulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorFl
         deadline = time.monotonic() + 30
         while not manifest.exists():
             if process.poll() is not None:
-                raise RuntimeError(f"simulators exited {process.returncode}: {(workdir / 'sim.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"simulators exited {process.returncode}: {(workdir / 'sim.log').read_text()[-2000:]}"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError("simulators did not write the manifest in 30 s")
             time.sleep(0.05)
@@ -392,4 +400,3 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float, interval_s: float)
             return True
         time.sleep(interval_s)
     return predicate()
-

@@ -16,6 +16,7 @@ from oss.activation.drivers.base import (
     CONFIRMED_COMMIT_11,
     VALIDATE,
     WRITABLE_RUNNING,
+    Datastore,
     Driver,
 )
 from oss.activation.drivers.errors import (
@@ -37,7 +38,7 @@ from tests.contract.drivers.conftest import (
 OTHER_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
 
-def edit_target(driver: Driver) -> str:
+def edit_target(driver: Driver) -> Datastore:
     return "candidate" if driver.has(CANDIDATE) else "running"
 
 
@@ -132,7 +133,7 @@ def test_edit_delete_of_a_missing_entry_is_data_missing(nc: Driver, ifname: str)
 def test_edit_remove_of_a_missing_entry_succeeds_and_delete_removes(
     nc_target: NetconfTarget, nc: Driver, ifname: str
 ) -> None:
-    parent_exists = "interfaces" in nc.get_config("running", '<interfaces xmlns="%s"/>' % IF_NS)
+    parent_exists = "interfaces" in nc.get_config("running", f'<interfaces xmlns="{IF_NS}"/>')
     if nc_target.remove_needs_existing_parent and not parent_exists:
         with pytest.raises(RpcFailed) as failed:  # documented quirk (README): RFC says no error
             apply(nc, interface_xml(ifname, operation="remove"))
@@ -208,7 +209,7 @@ def test_persisted_confirmed_commit_survives_the_session_and_is_confirmed_elsewh
 ) -> None:
     if not nc.has(CONFIRMED_COMMIT_11):
         with pytest.raises(CapabilityMissing):
-            nc.cancel_commit("any")  if nc.has(CANDIDATE) else (_ for _ in ()).throw(CapabilityMissing("d", "o", "c"))
+            nc.cancel_commit("any") if nc.has(CANDIDATE) else (_ for _ in ()).throw(CapabilityMissing("d", "o", "c"))
         return
     nc.load_candidate(interface_xml(ifname, "persisted"))
     handle = nc.commit(confirm_timeout_s=60, persist_id=f"p-{ifname}")
@@ -222,9 +223,7 @@ def test_persisted_confirmed_commit_survives_the_session_and_is_confirmed_elsewh
         worker.close()
 
 
-def test_confirmed_commit_reverts_when_not_confirmed_in_time(
-    nc_target: NetconfTarget, nc: Driver, ifname: str
-) -> None:
+def test_confirmed_commit_reverts_when_not_confirmed_in_time(nc_target: NetconfTarget, nc: Driver, ifname: str) -> None:
     if not nc.has(CONFIRMED_COMMIT_11):
         assert not nc.has(CANDIDATE)
         return  # writable-running devices have no device-side timer (see the previous cases)
@@ -240,9 +239,7 @@ def test_confirmed_commit_reverts_when_not_confirmed_in_time(
         observer.close()
 
 
-def test_cancel_commit_from_another_session_reverts_at_once(
-    nc_target: NetconfTarget, nc: Driver, ifname: str
-) -> None:
+def test_cancel_commit_from_another_session_reverts_at_once(nc_target: NetconfTarget, nc: Driver, ifname: str) -> None:
     nc.load_candidate(interface_xml(ifname, "cancelled"))
     handle = nc.commit(confirm_timeout_s=60)
     assert running_has(nc, ifname)

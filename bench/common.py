@@ -21,6 +21,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -249,21 +250,35 @@ def uvicorn_process(
     app: str, *, factory: bool = False, env: dict[str, str] | None = None, ready_path: str = "/", timeout: float = 60
 ) -> Iterator[int]:
     """Serve ``module:attr`` with uvicorn in a child process on 127.0.0.1:<ephemeral>, one worker, access log
-    off (as `provisio serve` does); yields the port once ``ready_path`` answers, stops it afterwards."""
+    off (as `provisio serve` does); yields the port once ``ready_path`` answers, stops it afterwards.
+    The server's own output goes to a log file, shown (its tail) only if the benchmark fails."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--log-level", "warning", "--no-access-log"] + (["--factory"] if factory else [])
-    child = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
-    try:
-        _wait_until_serving(child, port, ready_path, timeout)
-        yield port
-    finally:
-        child.terminate()
+    with tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log") as log:
+        child = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            child.wait(15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            _wait_until_serving(child, port, ready_path, timeout)
+            yield port
+        except BaseException:
+            log.flush()
+            tail = Path(log.name).read_text(errors="replace")[-3000:]
+            print(f"--- {app} server log (tail) ---\n{tail}\n---", file=sys.stderr)
+            raise
+        finally:
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def _wait_until_serving(child: subprocess.Popen[bytes], port: int, path: str, timeout: float) -> None:

@@ -253,7 +253,12 @@ def print_banner(settings: Settings) -> None:
         f"  landing page   {base}/",
         f"  health         {base}/health",
     ]
-    lines += [f"  {api.name:<14} {base}{api.base_path}/ui/   (spec {base}{api.base_path}/openapi.json)" for api in APIS]
+    for api in APIS:
+        lines += [
+            f"  {api.title}",
+            f"    explorer     {base}{api.base_path}/ui/",
+            f"    spec         {base}{api.base_path}/openapi.json",
+        ]
     print("\n".join(lines) + "\n", flush=True)
 
 

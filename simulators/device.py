@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
+import json
 import logging
 import random
 from collections.abc import Callable
@@ -61,6 +63,18 @@ def initial_config(profile: Profile) -> Datastore:
     return {"ietf-interfaces:interfaces": {"interface": interfaces}} if interfaces else {}
 
 
+@functools.cache
+def _validated_factory_config(profile: Profile) -> str:
+    config = initial_config(profile)
+    validate_config(config)
+    return json.dumps(config)
+
+
+def _factory_config(profile: Profile) -> Datastore:
+    result: Datastore = json.loads(_validated_factory_config(profile))
+    return result
+
+
 class Device:
     """One simulated device. Not thread-safe: everything runs on one asyncio loop."""
 
@@ -82,8 +96,11 @@ class Device:
         self.commit_latency_ms = commit_latency_ms
         #: multiplies every protocol timer (confirm-timeout); tests shrink it instead of sleeping.
         self.timer_scale = 1.0
-        base = running if running is not None else initial_config(profile)
-        validate_config(base)
+        if running is not None:
+            validate_config(running)
+            base = running
+        else:
+            base = _factory_config(profile)  # validated once per profile, not once per device
         self.running: Datastore = copy.deepcopy(base)
         self.candidate: Datastore = copy.deepcopy(base)
         self.startup: Datastore = copy.deepcopy(startup if startup is not None else base)

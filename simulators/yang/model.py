@@ -118,11 +118,13 @@ def data_model() -> DataModel:
     return dm
 
 
+@functools.cache
 def module_by_namespace() -> dict[str, ModuleInfo]:
     """XML namespace -> module, for decoding NETCONF XML."""
     return {m.namespace: m for m in modules()}
 
 
+@functools.cache
 def module_by_name() -> dict[str, ModuleInfo]:
     """Module name -> module, for encoding NETCONF XML."""
     return {m.name: m for m in modules()}

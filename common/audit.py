@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, insert
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Mapper, Session, UOWTransaction, mapped_column
-from sqlalchemy.orm.attributes import NO_VALUE
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.state import InstanceState
 
 from common import clock, request_context
@@ -97,7 +97,7 @@ def _record_changes(session: Session, _flush_context: UOWTransaction) -> None:
         if isinstance(instance, Audited):
             rows.append(_row(instance, DELETE, _snapshot(instance), None))
     if rows:
-        session.connection().execute(insert(AuditRecord.__table__), rows)
+        session.connection().execute(insert(AuditRecord), rows)
 
 
 def _row(instance: Audited, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
@@ -137,9 +137,7 @@ def _snapshot(instance: Any) -> dict[str, Any]:
     """The loaded column values (a create's new row, a delete's old row)."""
     loaded = _state(instance).dict
     excluded = type(instance).__audit_exclude__
-    return {
-        key: (MASK if key in excluded else to_json(loaded[key])) for key in _column_keys(instance) if key in loaded
-    }
+    return {key: (MASK if key in excluded else to_json(loaded[key])) for key in _column_keys(instance) if key in loaded}
 
 
 def _changes(instance: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -29,16 +29,17 @@ class AuditRecordNotFound(NotFound):
     code = "AUDIT_RECORD_NOT_FOUND"
 
 
+_AUDIT = AuditRecord.__table__
 AUDIT_QUERY = tmf.QuerySpec(
     attributes=(
-        tmf.column("entityType", AuditRecord.entity_type),
-        tmf.column("entityId", AuditRecord.entity_id),
-        tmf.column("actor", AuditRecord.actor),
-        tmf.column("requestId", AuditRecord.request_id),
-        tmf.column("action", AuditRecord.action, kind=tmf.enum_of("create", "update", "delete")),
-        tmf.column("recordedAt", AuditRecord.recorded_at, kind=tmf.DATETIME),
+        tmf.column("entityType", _AUDIT.c.entity_type),
+        tmf.column("entityId", _AUDIT.c.entity_id),
+        tmf.column("actor", _AUDIT.c.actor),
+        tmf.column("requestId", _AUDIT.c.request_id),
+        tmf.column("action", _AUDIT.c.action, kind=tmf.enum_of("create", "update", "delete")),
+        tmf.column("recordedAt", _AUDIT.c.recorded_at, kind=tmf.DATETIME),
     ),
-    tiebreaker=AuditRecord.id,
+    tiebreaker=_AUDIT.c.id,
 )
 
 
@@ -61,7 +62,7 @@ def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Head
     return body, 200, _paging(total, len(body))
 
 
-def retrieve_audit_record(id: str) -> dict[str, Any]:  # noqa: A002 - TMF path parameter name
+def retrieve_audit_record(id: str) -> dict[str, Any]:
     record_id = _as_int(id)
     with deps.uow() as tx:
         record = tx.session.get(AuditRecord, record_id) if record_id is not None else None
@@ -75,9 +76,7 @@ def list_event_subscription(
 ) -> tuple[list[dict[str, Any]], int, Headers]:
     conditions = [EventSubscription.api == api] if api else []
     with deps.uow() as tx:
-        total = tx.session.execute(
-            select(func.count()).select_from(EventSubscription).where(*conditions)
-        ).scalar_one()
+        total = tx.session.execute(select(func.count()).select_from(EventSubscription).where(*conditions)).scalar_one()
         rows = (
             tx.session.execute(
                 select(EventSubscription)
@@ -105,8 +104,8 @@ def list_event_subscription(
 
 def list_event_delivery(
     state: str | None = None,
-    subscriptionId: str | None = None,  # noqa: N803
-    eventId: str | None = None,  # noqa: N803
+    subscriptionId: str | None = None,
+    eventId: str | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> tuple[list[dict[str, Any]], int, Headers]:
@@ -117,7 +116,7 @@ def list_event_delivery(
     return body, 200, _paging(total, len(body))
 
 
-def redeliver_event_delivery(id: str) -> dict[str, Any]:  # noqa: A002
+def redeliver_event_delivery(id: str) -> dict[str, Any]:
     delivery_id = _as_int(id)
     if delivery_id is None:
         raise dispatcher.DeliveryNotFound(f"No event delivery with id {id}.")

@@ -200,7 +200,11 @@ class Dispatcher:
         elif claim.attempt >= self.policy.max_attempts:
             values.update(state=DEAD)
             logger.warning(
-                "event %s to %s dead after %d attempts: %s", claim.event_id, claim.callback, claim.attempt, outcome.error
+                "event %s to %s dead after %d attempts: %s",
+                claim.event_id,
+                claim.callback,
+                claim.attempt,
+                outcome.error,
             )
         else:
             with self._rng_lock:

@@ -71,7 +71,7 @@ def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
     return representation, 201, {"Location": location}
 
 
-def unregister_listener(id: str) -> tuple[None, int]:  # noqa: A002 - the path parameter's name in TMF specs
+def unregister_listener(id: str) -> tuple[None, int]:
     """``DELETE /hub/{id}``: 204; pending deliveries to that listener go with it (ON DELETE CASCADE)."""
     api = current_api()
     with deps.uow() as tx:

@@ -103,9 +103,8 @@ def parse_query(query: str | None, known_event_types: frozenset[str] | None = No
             if term.path == ("eventType",):
                 unknown = sorted(set(term.values) - known_event_types)
                 if unknown:
-                    raise InvalidEventQuery(
-                        f"Unknown eventType {', '.join(unknown)}; this hub publishes {', '.join(sorted(known_event_types))}."
-                    )
+                    published = ", ".join(sorted(known_event_types))
+                    raise InvalidEventQuery(f"Unknown eventType {', '.join(unknown)}; this hub publishes {published}.")
     return EventFilter(terms)
 
 
@@ -185,4 +184,3 @@ def _as_number(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
-

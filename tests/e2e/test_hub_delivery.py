@@ -27,9 +27,7 @@ MERGE_PATCH = {"content-type": "application/merge-patch+json", "X-User": "noc"}
 @pytest.fixture(scope="session")
 def settings(settings: Settings) -> Settings:
     """Retries every 50-200 ms, so a listener that comes back is served again within a blink."""
-    return dataclasses.replace(
-        settings, delivery_retry_base=0.05, delivery_retry_max=0.2, delivery_max_attempts=10_000
-    )
+    return dataclasses.replace(settings, delivery_retry_base=0.05, delivery_retry_max=0.2, delivery_max_attempts=10_000)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ class RecordingListener:
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
                 status = listener.status
@@ -48,7 +48,7 @@ class RecordingListener:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return None
 
         self._server = _Server(("127.0.0.1", self.port), Handler)
@@ -70,7 +70,9 @@ class RecordingListener:
         with self._condition:
             return [event for event in self.received if event_type is None or event.get("eventType") == event_type]
 
-    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0) -> list[dict[str, Any]]:
+    def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
         """Block until ``predicate(received events)`` holds; fail the test after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._condition:

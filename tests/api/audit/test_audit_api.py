@@ -21,7 +21,7 @@ def as_user(user: str, request_id: str | None = None, **extra: str) -> dict[str,
 
 
 def audit(client: TestClient, **params: Any) -> httpx.Response:
-    response = client.get(f"{AUDIT}/auditRecord", params=params)
+    response: httpx.Response = client.get(f"{AUDIT}/auditRecord", params=params)
     assert response.status_code == 200, response.text
     return response
 

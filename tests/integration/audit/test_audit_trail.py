@@ -11,7 +11,7 @@ from sqlalchemy import Engine, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from common import clock, events, request_context
-from common.audit import AuditRecord, Audited
+from common.audit import Audited, AuditRecord
 from common.events import EventSubscription
 from common.orm import JSONType, new_id
 from common.uow import UnitOfWork

@@ -25,13 +25,18 @@ POLICY = RetryPolicy(max_attempts=3, base_delay=10.0, max_delay=60.0, jitter=0.0
 
 @pytest.fixture
 def dispatcher(session_factory: sessionmaker[Session]) -> Iterator[Dispatcher]:
-    worker = Dispatcher(session_factory, policy=POLICY, rng=random.Random(7), lease=timedelta(seconds=30), worker_id="A")
+    worker = Dispatcher(
+        session_factory, policy=POLICY, rng=random.Random(7), lease=timedelta(seconds=30), worker_id="A"
+    )
     yield worker
     worker.close()
 
 
 def test_event_is_posted_to_the_callback_and_marked_delivered(
-    session_factory: sessionmaker[Session], dispatcher: Dispatcher, listener: RecordingListener, fixed_clock: clock.FixedClock
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
 ) -> None:
     subscribe(session_factory, listener.url)
     event_id = publish(session_factory, name="port-1")
@@ -48,7 +53,10 @@ def test_event_is_posted_to_the_callback_and_marked_delivered(
 
 
 def test_failed_delivery_is_retried_after_backoff_with_the_same_event_id(
-    session_factory: sessionmaker[Session], dispatcher: Dispatcher, listener: RecordingListener, fixed_clock: clock.FixedClock
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
 ) -> None:
     subscribe(session_factory, listener.url)
     event_id = publish(session_factory)
@@ -69,7 +77,10 @@ def test_failed_delivery_is_retried_after_backoff_with_the_same_event_id(
 
 
 def test_delivery_goes_dead_after_max_attempts_and_can_be_redelivered(
-    session_factory: sessionmaker[Session], dispatcher: Dispatcher, listener: RecordingListener, fixed_clock: clock.FixedClock
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
 ) -> None:
     subscribe(session_factory, listener.url)
     event_id = publish(session_factory)
@@ -107,7 +118,10 @@ def test_redelivering_a_pending_delivery_is_a_conflict(
 
 
 def test_expired_lease_lets_another_worker_deliver_and_drops_the_late_outcome(
-    session_factory: sessionmaker[Session], dispatcher: Dispatcher, listener: RecordingListener, fixed_clock: clock.FixedClock
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
 ) -> None:
     subscribe(session_factory, listener.url)
     publish(session_factory)
@@ -129,7 +143,10 @@ def test_expired_lease_lets_another_worker_deliver_and_drops_the_late_outcome(
 
 
 def test_listener_gets_its_events_in_order_and_one_at_a_time(
-    session_factory: sessionmaker[Session], dispatcher: Dispatcher, listener: RecordingListener, fixed_clock: clock.FixedClock
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
 ) -> None:
     subscribe(session_factory, listener.url)
     event_ids = [publish(session_factory, name=f"r{index}") for index in range(5)]
@@ -147,7 +164,10 @@ def test_listener_gets_its_events_in_order_and_one_at_a_time(
 
 
 def test_a_down_listener_does_not_hold_up_another_listener(
-    session_factory: sessionmaker[Session], dispatcher: Dispatcher, listener: RecordingListener, fixed_clock: clock.FixedClock
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
 ) -> None:
     healthy = subscribe(session_factory, listener.url)
     subscribe(session_factory, "http://127.0.0.1:9/nobody-home")

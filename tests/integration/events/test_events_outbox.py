@@ -60,7 +60,9 @@ def test_fan_out_creates_one_delivery_per_matching_subscription(session_factory:
 
     got = {delivery.subscription_id for delivery, _ in deliveries(session_factory)}
     assert got == {everything, creates, available}
-    assert all(delivery.state == events.PENDING and delivery.attempts == 0 for delivery, _ in deliveries(session_factory))
+    assert all(
+        delivery.state == events.PENDING and delivery.attempts == 0 for delivery, _ in deliveries(session_factory)
+    )
 
 
 def test_listener_registered_after_the_event_does_not_get_it(session_factory: sessionmaker[Session]) -> None:

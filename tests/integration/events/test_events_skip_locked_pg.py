@@ -77,6 +77,8 @@ def test_two_workers_deliver_every_event_exactly_once_in_order(
         per_listener.setdefault(path, []).append(event["eventId"])
     assert all(ids == event_ids for ids in per_listener.values()), "each listener gets every event once, in order"
     assert len(per_listener) == subscribers
-    assert Counter(delivery.attempts for delivery, _ in deliveries(session_factory)) == {1: subscribers * len(event_ids)}
+    assert Counter(delivery.attempts for delivery, _ in deliveries(session_factory)) == {
+        1: subscribers * len(event_ids)
+    }
     assert {delivery.state for delivery, _ in deliveries(session_factory)} == {DELIVERED}
     assert attempted["A"] > 0 and attempted["B"] > 0, f"both workers must have delivered: {attempted}"

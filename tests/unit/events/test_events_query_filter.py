@@ -60,7 +60,9 @@ def test_whitespace_around_names_and_values_is_ignored_as_in_tmf630_examples() -
 
 
 def test_path_through_a_list_matches_when_any_element_matches() -> None:
-    resource = {"resourceCharacteristic": [{"name": "vlan", "value": 100}, {"name": "mtu", "value": 9000}]}
+    resource: dict[str, Any] = {
+        "resourceCharacteristic": [{"name": "vlan", "value": 100}, {"name": "mtu", "value": 9000}]
+    }
     assert parse_query("event.resource.resourceCharacteristic.name=mtu").matches(event(**resource))
     assert parse_query("event.resource.resourceCharacteristic.value=9000").matches(event(**resource))
     assert not parse_query("event.resource.resourceCharacteristic.name=speed").matches(event(**resource))

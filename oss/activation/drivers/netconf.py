@@ -269,14 +269,16 @@ class NetconfDriver(Driver):
 
     def validate(self) -> None:
         self.require(VALIDATE, "validate")
-        if YUMA123_VALIDATE_RESETS_CANDIDATE in self.quirks:
+        if YUMA123_VALIDATE_RESETS_CANDIDATE in self.quirks and self.mode == "candidate":
             # yuma123: after <validate source=candidate> the next <commit> silently drops the
             # candidate's changes. Validating the same content inline (RFC 6241 §8.6.1, source
             # <config>) gives the same verdict without touching candidate.
             inline = xmlconfig.config_element(self.get_config("candidate"))
             self._call("validate", lambda m: m.validate(source=inline))
             return
-        self._call("validate", lambda m: m.validate(source="candidate"))
+        # Without candidate the edit is already in running (writable-running): validate that.
+        source = "candidate" if self.mode == "candidate" else "running"
+        self._call("validate", lambda m: m.validate(source=source))
 
     def commit(self, confirm_timeout_s: int | None = None, persist_id: str | None = None) -> CommitHandle:
         if self.mode == "writable-running":

@@ -29,7 +29,9 @@ and gets, for free, the parsing of (TMF630 Part 1, "Filtering", "Sorting", "Pagi
 plus the SQL (``common.tmf.sql``) on SQLite and PostgreSQL. Different parameters are ANDed.
 
 The raw query string is parsed here rather than taken from the framework: a ``+`` stays a plus (E.164
-numbers, ISO offsets such as ``+01:00``) and percent-escapes are decoded, as in the hub ``query``.
+numbers, ISO offsets such as ``+01:00``; send a space as ``%20``). Values are percent-decoded *before*
+commas split them, because common clients (Python's urlencode, httpx) escape every comma: a value
+cannot contain a comma.
 """
 
 from __future__ import annotations
@@ -217,11 +219,11 @@ def _pairs(query_string: str) -> Iterable[tuple[str, str]]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        yield unquote(name).strip(), value
+        yield unquote(name).strip(), unquote(value)
 
 
 def _non_negative_int(name: str, raw: str) -> int:
-    text = unquote(raw).strip()
+    text = raw.strip()
     if not text.isdigit():
         raise InvalidQuery(f"{name} must be a non-negative integer, not {text!r}.")
     return int(text)
@@ -229,7 +231,7 @@ def _non_negative_int(name: str, raw: str) -> int:
 
 def parse_sort(raw: str, spec: QuerySpec) -> tuple[SortKey, ...]:
     keys: list[SortKey] = []
-    for item in unquote(raw).split(","):
+    for item in raw.split(","):
         item = item.strip()
         if not item:
             continue
@@ -254,7 +256,7 @@ def parse_filter(name: str, raw: str, spec: QuerySpec) -> Filter:
         raise UnsupportedOperator(
             f"Operator {operator!r} is not supported on {attribute.name!r}; use {', '.join(attribute.operators)}."
         )
-    texts = tuple(unquote(value).strip() for value in raw.split(","))
+    texts = tuple(value.strip() for value in raw.split(","))
     if any(text == "" for text in texts):
         raise InvalidFilterValue(f"Filter {name!r} has an empty value.")
     if operator in COMPARISONS and len(texts) > 1:

@@ -76,7 +76,8 @@ def _compile_postgresql(element: JsonPathEquals, compiler: SQLCompiler, **kw: An
         )
         for candidate in element.candidates
     ]
-    return compiler.process(or_(*tests), **kw)
+    # Parenthesised: the compiled text is spliced into the WHERE clause as is, next to ANDs.
+    return "(" + compiler.process(or_(*tests), **kw) + ")"
 
 
 @compiles(JsonPathEquals)
@@ -85,10 +86,14 @@ def _compile_default(element: JsonPathEquals, compiler: SQLCompiler, **kw: Any) 
     texts = [literal(_json_text(candidate)) for candidate in element.candidates]
     if not element.array:
         value = element.document.op("->")(literal(sqlite_json_path(element.key)))
-        return compiler.process(value.in_(texts), **kw)
+        return "(" + compiler.process(value.in_(texts), **kw) + ")"
     each = func.json_each(element.document, literal(sqlite_json_path(element.array))).table_valued("value").alias()
     member = each.c.value.op("->")(literal(sqlite_json_path(element.key)))
-    return compiler.process(exists(select(literal_column("1")).select_from(each).where(member.in_(texts))), **kw)
+    return (
+        "("
+        + compiler.process(exists(select(literal_column("1")).select_from(each).where(member.in_(texts))), **kw)
+        + ")"
+    )
 
 
 def filter_clause(term: Filter) -> ColumnElement[bool]:

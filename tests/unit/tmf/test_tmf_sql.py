@@ -1,0 +1,145 @@
+"""Filters and sort keys -> SQL, compiled for both dialects and run on SQLite."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, create_engine, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from common.tmf import order_by, parse_list_query, where_clause
+from tests.unit.tmf.test_tmf_query import SPEC, THING
+
+ROWS: list[dict[str, Any]] = [
+    {
+        "id": "a",
+        "name": "alpha",
+        "status": "available",
+        "size": 1,
+        "started": datetime(2026, 1, 1, tzinfo=UTC),
+        "doc": {
+            "resourceCharacteristic": [{"name": "vlan", "value": 100}, {"name": "mtu", "value": "1500"}],
+            "place": {"id": "site-1"},
+            "description": "first",
+            "resourceRelationship": [{"resource": {"id": "port-1"}}],
+        },
+    },
+    {
+        "id": "b",
+        "name": "beta",
+        "status": "reserved",
+        "size": 2,
+        "started": datetime(2026, 3, 1, tzinfo=UTC),
+        "doc": {"resourceCharacteristic": [{"name": "vlan", "value": "200"}], "place": {"id": "site-2"}},
+    },
+    {"id": "c", "name": "gamma", "status": None, "size": 3, "started": None, "doc": {}},
+]
+
+
+@pytest.fixture
+def db() -> Iterator[Connection]:
+    engine = create_engine("sqlite://")
+    with engine.begin() as connection:
+        THING.create(connection)
+        connection.execute(insert(THING), ROWS)
+        yield connection
+
+
+def ids(db: Connection, query_string: str) -> list[str]:
+    query = parse_list_query(query_string, SPEC)
+    statement = select(THING.c.id).where(where_clause(query)).order_by(*order_by(query, SPEC))
+    return list(db.scalars(statement))
+
+
+@pytest.mark.parametrize(
+    ("query_string", "expected"),
+    [
+        ("", ["a", "b", "c"]),
+        ("name=beta", ["b"]),
+        ("status=available,reserved", ["a", "b"]),
+        ("status.ne=available", ["b", "c"]),
+        ("size.gt=1", ["b", "c"]),
+        ("size.gte=2&size.lt=3", ["b"]),
+        ("startOperatingDate.gt=2026-02-01", ["b"]),
+        ("startOperatingDate.lte=2026-01-01T00:00:00Z", ["a"]),
+        ("resourceCharacteristic.name=vlan", ["a", "b"]),
+        ("resourceCharacteristic.name=mtu", ["a"]),
+        ("resourceCharacteristic.value=100", ["a"]),  # a JSON number
+        ("resourceCharacteristic.value=200", ["b"]),  # a JSON string
+        ("resourceCharacteristic.value=1500,200", ["a", "b"]),
+        ("resourceCharacteristic.name=vlan&resourceCharacteristic.value=200", ["b"]),
+        ("resourceRelationship.resource.id=port-1", ["a"]),
+        ("place.id=site-2", ["b"]),
+        ("description=first", ["a"]),
+        ("description=nothing", []),
+    ],
+)
+def test_filter_selects_the_expected_rows_on_sqlite(db: Connection, query_string: str, expected: list[str]) -> None:
+    assert ids(db, query_string) == expected
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("sort=-name", ["c", "b", "a"]),
+        ("sort=startOperatingDate", ["a", "b", "c"]),  # NULLs last ascending
+        ("sort=-startOperatingDate", ["c", "b", "a"]),  # and first descending, as on PostgreSQL
+    ],
+)
+def test_sort_orders_rows_with_nulls_placed_like_postgresql(db: Connection, sort: str, expected: list[str]) -> None:
+    assert ids(db, sort) == expected
+
+
+def _sql(query_string: str, dialect: Any) -> str:
+    query = parse_list_query(query_string, SPEC)
+    statement = select(THING.c.id).where(where_clause(query))
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def test_json_array_filter_compiles_to_jsonb_containment_on_postgresql() -> None:
+    sql = _sql("resourceCharacteristic.value=100", postgresql.dialect())
+    assert "thing.doc @> CAST(" in sql
+    assert json.dumps({"resourceCharacteristic": [{"value": "100"}]}, separators=(",", ":")) in sql
+    assert json.dumps({"resourceCharacteristic": [{"value": 100}]}, separators=(",", ":")) in sql
+    assert "AS JSONB)" in sql
+
+
+def test_json_array_filter_compiles_to_json_each_exists_on_sqlite() -> None:
+    sql = _sql("resourceCharacteristic.name=vlan", sqlite.dialect())
+    assert "EXISTS (SELECT 1" in sql
+    assert "json_each(thing.doc, '$.\"resourceCharacteristic\"')" in sql
+    assert "-> '$.\"name\"'" in sql and "IN ('\"vlan\"')" in sql
+
+
+def test_json_object_filter_compiles_without_an_array_on_both_dialects() -> None:
+    assert '{"place":{"id":"site-1"}}' in _sql("place.id=site-1", postgresql.dialect())
+    assert 'thing.doc -> \'$."place"."id"\'' in _sql("place.id=site-1", sqlite.dialect())
+
+
+def test_column_filters_are_plain_comparisons_on_both_dialects() -> None:
+    for dialect in (postgresql.dialect(), sqlite.dialect()):
+        sql = _sql("status=available,reserved&size.gt=1", dialect)
+        assert "thing.status IN ('available', 'reserved')" in sql
+        assert "thing.size > 1" in sql
+
+
+def test_order_by_ends_with_the_tiebreaker() -> None:
+    query = parse_list_query("sort=-name", SPEC)
+    rendered = [str(clause.compile(dialect=postgresql.dialect())) for clause in order_by(query, SPEC)]
+    assert rendered == ["thing.name DESC NULLS FIRST", "thing.id ASC"]
+
+
+@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()])
+def test_json_filter_is_parenthesised_next_to_other_filters(dialect: Any) -> None:
+    sql = _sql("resourceCharacteristic.value=3,4&status=available", dialect)
+    where = sql.split("WHERE", 1)[1].strip()
+    assert where.startswith("(")
+    assert where.endswith("AND thing.status = 'available'")
+
+
+def test_json_or_list_does_not_swallow_the_next_condition_on_sqlite(db: Connection) -> None:
+    assert ids(db, "resourceCharacteristic.value=100,200&status=reserved") == ["b"]

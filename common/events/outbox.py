@@ -85,6 +85,9 @@ def publish(
     if field_path is not None:
         payload["fieldPath"] = field_path
 
+    # Flush the change first: its row locks are then taken before the event draws its sequence number, so
+    # two transactions changing the same row publish in the order they commit (per-listener ordering).
+    session.flush()
     seq = session.execute(
         insert(OutboxEvent)
         .values(event_id=event_id, api=api, event_type=event_type, payload=payload, created_at=moment)

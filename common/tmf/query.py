@@ -44,6 +44,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from common.tmf.errors import (
@@ -54,6 +55,9 @@ from common.tmf.errors import (
     UnsupportedOperator,
 )
 from common.tmf.projection import Fields, parse_fields
+
+# A table column or a mapped attribute (``ResourceRow.name``): both compare, sort and take ``op()``.
+ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]
 
 COMPARISONS = ("gt", "gte", "lt", "lte")
 OPERATORS = ("eq", "ne", *COMPARISONS)
@@ -78,7 +82,7 @@ class ColumnAttribute:
     """A TMF attribute stored in its own (indexed) column: every operator, sortable."""
 
     name: str
-    column: ColumnElement[Any]
+    column: ColumnLike
     kind: Kind = Kind.STRING
     choices: tuple[str, ...] = ()
     sortable: bool = True
@@ -100,7 +104,7 @@ class JsonAttribute:
     """
 
     name: str
-    document: ColumnElement[Any]
+    document: ColumnLike
     array: tuple[str, ...]
     key: tuple[str, ...]
     sortable: bool = False
@@ -110,9 +114,7 @@ class JsonAttribute:
 Attribute = ColumnAttribute | JsonAttribute
 
 
-def column(
-    name: str, column: ColumnElement[Any], kind: Kind | tuple[Kind, tuple[str, ...]] = Kind.STRING
-) -> ColumnAttribute:
+def column(name: str, column: ColumnLike, kind: Kind | tuple[Kind, tuple[str, ...]] = Kind.STRING) -> ColumnAttribute:
     """Declare a column attribute; ``kind`` may be ``enum_of(...)``."""
     if isinstance(kind, tuple):
         return ColumnAttribute(name=name, column=column, kind=kind[0], choices=kind[1])
@@ -123,7 +125,7 @@ def enum_of(*choices: str) -> tuple[Kind, tuple[str, ...]]:
     return (Kind.ENUM, tuple(choices))
 
 
-def json_array(document: ColumnElement[Any], array: str, *keys: str) -> tuple[JsonAttribute, ...]:
+def json_array(document: ColumnLike, array: str, *keys: str) -> tuple[JsonAttribute, ...]:
     """``array.key`` for each key (dotted keys reach into nested objects: ``resource.id``)."""
     return tuple(
         JsonAttribute(
@@ -133,7 +135,7 @@ def json_array(document: ColumnElement[Any], array: str, *keys: str) -> tuple[Js
     )
 
 
-def json_object(document: ColumnElement[Any], member: str, *keys: str) -> tuple[JsonAttribute, ...]:
+def json_object(document: ColumnLike, member: str, *keys: str) -> tuple[JsonAttribute, ...]:
     """``member.key`` for each key of a nested object (no array on the way)."""
     return tuple(
         JsonAttribute(name=f"{member}.{key}", document=document, array=(), key=(member, *key.split(".")))
@@ -141,7 +143,7 @@ def json_object(document: ColumnElement[Any], member: str, *keys: str) -> tuple[
     )
 
 
-def json_value(document: ColumnElement[Any], member: str) -> JsonAttribute:
+def json_value(document: ColumnLike, member: str) -> JsonAttribute:
     """A top-level scalar member kept in the document (``description``)."""
     return JsonAttribute(name=member, document=document, array=(), key=(member,))
 
@@ -151,8 +153,8 @@ class QuerySpec:
     """What a list operation can filter and sort on; see the module docstring."""
 
     attributes: tuple[Attribute, ...]
-    tiebreaker: ColumnElement[Any]
-    default_order: tuple[ColumnElement[Any], ...] = ()
+    tiebreaker: ColumnLike
+    default_order: tuple[ColumnLike, ...] = ()
     default_limit: int = 100
     max_limit: int = 1000
     by_name: dict[str, Attribute] = field(init=False, repr=False, compare=False)

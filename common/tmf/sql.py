@@ -17,6 +17,7 @@ NULLs sort last when ascending and first when descending on both databases (Post
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Boolean, and_, exists, func, literal, literal_column, or_, select, true
@@ -27,7 +28,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import cast
 
-from common.tmf.query import ColumnAttribute, Filter, JsonAttribute, ListQuery, QuerySpec
+from common.tmf.query import ColumnAttribute, ColumnLike, Filter, JsonAttribute, ListQuery, QuerySpec
 
 
 class JsonPathEquals(expression.ColumnElement[bool]):
@@ -37,13 +38,13 @@ class JsonPathEquals(expression.ColumnElement[bool]):
     type = Boolean()
 
     def __init__(
-        self, document: ColumnElement[Any], array: tuple[str, ...], key: tuple[str, ...], candidates: tuple[Any, ...]
+        self, document: ColumnLike, array: tuple[str, ...], key: tuple[str, ...], candidates: tuple[Any, ...]
     ) -> None:
         if not key:
             raise ValueError("a JSON filter needs a key path")
         self.document = document
-        self.array = array
-        self.key = key
+        self.array_path = array
+        self.member_path = key  # not ``key``: ColumnElement.key names the column in a SELECT
         self.candidates = candidates
 
 
@@ -72,7 +73,7 @@ def _json_text(value: Any) -> str:
 def _compile_postgresql(element: JsonPathEquals, compiler: SQLCompiler, **kw: Any) -> str:
     tests = [
         element.document.op("@>")(
-            cast(literal(_json_text(containment_document(element.array, element.key, candidate))), JSONB)
+            cast(literal(_json_text(containment_document(element.array_path, element.member_path, candidate))), JSONB)
         )
         for candidate in element.candidates
     ]
@@ -84,11 +85,11 @@ def _compile_postgresql(element: JsonPathEquals, compiler: SQLCompiler, **kw: An
 def _compile_default(element: JsonPathEquals, compiler: SQLCompiler, **kw: Any) -> str:
     """SQLite (3.38+ for ``->``)."""
     texts = [literal(_json_text(candidate)) for candidate in element.candidates]
-    if not element.array:
-        value = element.document.op("->")(literal(sqlite_json_path(element.key)))
+    if not element.array_path:
+        value = element.document.op("->")(literal(sqlite_json_path(element.member_path)))
         return "(" + compiler.process(value.in_(texts), **kw) + ")"
-    each = func.json_each(element.document, literal(sqlite_json_path(element.array))).table_valued("value").alias()
-    member = each.c.value.op("->")(literal(sqlite_json_path(element.key)))
+    each = func.json_each(element.document, literal(sqlite_json_path(element.array_path))).table_valued("value").alias()
+    member = each.c.value.op("->")(literal(sqlite_json_path(element.member_path)))
     return (
         "("
         + compiler.process(exists(select(literal_column("1")).select_from(each).where(member.in_(texts))), **kw)
@@ -111,13 +112,13 @@ def _column_clause(attribute: ColumnAttribute, operator: str, values: tuple[Any,
         # "not equal" includes rows without a value, as it does for JSON members that are absent.
         return or_(column.is_(None), column.not_in(values))
     value = values[0]
-    if operator == "gt":
-        return column > value
-    if operator == "gte":
-        return column >= value
-    if operator == "lt":
-        return column < value
-    return column <= value  # lte
+    comparisons: dict[str, Callable[[Any], ColumnElement[bool]]] = {
+        "gt": column.__gt__,
+        "gte": column.__ge__,
+        "lt": column.__lt__,
+        "lte": column.__le__,
+    }
+    return comparisons[operator](value)
 
 
 def where_clause(query: ListQuery) -> ColumnElement[bool]:

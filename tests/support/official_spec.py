@@ -69,7 +69,9 @@ def _rewrite_refs(node: Any) -> Any:
 
 
 def _convert_parameter(parameter: dict[str, Any]) -> dict[str, Any]:
-    converted = {key: parameter[key] for key in ("name", "in", "required", "description") if key in parameter}
+    converted: dict[str, Any] = {
+        key: parameter[key] for key in ("name", "in", "required", "description") if key in parameter
+    }
     converted["schema"] = {key: parameter[key] for key in _PARAMETER_SCHEMA_KEYS if key in parameter}
     return converted
 

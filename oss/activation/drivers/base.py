@@ -226,6 +226,11 @@ class Driver(abc.ABC):
     def close(self) -> None:
         """Close the session (``<close-session>``, RFC 6241 §7.8). Never raises."""
 
+    def drop(self) -> None:
+        """End the session without a polite close, as a crashed worker would (chaos tests); locks and
+        non-persisted confirmed commits of the session are then the device's to release/revert."""
+        self.close()
+
     def __enter__(self) -> Driver:
         self.open()
         return self

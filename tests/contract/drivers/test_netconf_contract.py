@@ -211,7 +211,7 @@ def test_persisted_confirmed_commit_survives_the_session_and_is_confirmed_elsewh
         nc.load_candidate(interface_xml(ifname, "persisted"))
         handle = nc.commit(confirm_timeout_s=60, persist_id=f"p-{ifname}")
         assert not handle.confirmed and handle.persist_id is None and handle.rollback_config is not None
-        nc.drop()  # type: ignore[attr-defined]
+        nc.drop()
         worker = nc_target.connect()
         try:
             worker.rollback(handle)  # another process restores running from the stored snapshot
@@ -221,7 +221,7 @@ def test_persisted_confirmed_commit_survives_the_session_and_is_confirmed_elsewh
         return
     nc.load_candidate(interface_xml(ifname, "persisted"))
     handle = nc.commit(confirm_timeout_s=60, persist_id=f"p-{ifname}")
-    nc.drop()  # type: ignore[attr-defined]  # a crashed worker: no close-session
+    nc.drop()  # a crashed worker: no close-session
     worker = nc_target.connect()
     try:
         assert running_has(worker, ifname)  # persist: not reverted by the session loss
@@ -237,7 +237,7 @@ def test_confirmed_commit_reverts_when_not_confirmed_in_time(nc_target: NetconfT
         return  # writable-running devices have no device-side timer (see the previous cases)
     nc.load_candidate(interface_xml(ifname, "expiring"))
     nc.commit(confirm_timeout_s=1, persist_id=f"t-{ifname}")
-    nc.drop()  # type: ignore[attr-defined]
+    nc.drop()
     observer = nc_target.connect()
     try:
         assert running_has(observer, ifname)
@@ -254,7 +254,7 @@ def test_cancel_commit_from_another_session_reverts_at_once(nc_target: NetconfTa
     if handle.mode == "writable-running":
         nc.rollback(handle)
     else:
-        nc.drop()  # type: ignore[attr-defined]
+        nc.drop()
         other = nc_target.connect()
         try:
             other.rollback(handle)  # cancel-commit with the stored persist-id

@@ -156,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if args.log_level != "DEBUG":
+        # asyncssh logs every listener and connection at INFO: thousands of lines for a fleet.
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)
     try:
         config = config_from_args(args)
     except ValueError as error:

@@ -19,9 +19,11 @@ Routes (all JSON; errors are ``{"error": CODE, "message": TEXT}``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -187,14 +189,21 @@ def build_app(fleet: Fleet) -> Starlette:
     return Starlette(routes=routes, exception_handlers={ApiError: api_error})
 
 
+class _ServerWithoutSignals(uvicorn.Server):
+    """uvicorn.Server that leaves SIGINT/SIGTERM alone: the fleet owns them for its clean shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
 class ControlServer:
     """uvicorn on a socket we bind ourselves, so the ephemeral port is known before serving."""
 
     def __init__(self, fleet: Fleet) -> None:
         self._fleet = fleet
-        self._server: uvicorn.Server | None = None
-        self._socket: socket.socket | None = None
-        self._ticker: asyncio.Task[None] | None = None
+        self._server: _ServerWithoutSignals | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self, host: str, port: int) -> str:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -202,24 +211,24 @@ class ControlServer:
         sock.bind((host, port))
         sock.listen(128)
         sock.setblocking(False)
-        self._socket = sock
         config = uvicorn.Config(
             build_app(self._fleet), lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
         )
-        config.load()
-        server = uvicorn.Server(config)
-        await server.startup(sockets=[sock])
-        self._server = server
-        # main_loop keeps uvicorn's per-second housekeeping (Date header) and returns on should_exit.
-        self._ticker = asyncio.create_task(server.main_loop())
+        self._server = _ServerWithoutSignals(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        # The socket already listens (the kernel queues early clients); wait only so that a failure
+        # to serve surfaces here rather than after the manifest announced the URL.
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("control API stopped during startup")
+            await asyncio.sleep(0.005)
         bound_host, bound_port = sock.getsockname()[:2]
         return f"http://{bound_host}:{bound_port}"
 
     async def stop(self) -> None:
-        if self._server is None:
+        if self._server is None or self._task is None:
             return
         self._server.should_exit = True
-        if self._ticker is not None:
-            await self._ticker
-        await self._server.shutdown(sockets=[self._socket] if self._socket else None)
+        await self._task
         self._server = None

@@ -308,8 +308,10 @@ class Fleet:
         if self._stopped:
             return
         self._stopped = True
+        started = time.monotonic()
         if self._control is not None:
             await self._control.stop()
+        logger.debug("control API stopped after %.2f s", time.monotonic() - started)
         closers = []
         for running in self.devices.values():
             for endpoint in (running.netconf, running.snmp):
@@ -319,8 +321,10 @@ class Fleet:
         for result in results:
             if isinstance(result, BaseException):
                 logger.warning("closing an endpoint failed: %s", result)
+        logger.debug("endpoints closed after %.2f s", time.monotonic() - started)
         self._persist()
         self.config.manifest.unlink(missing_ok=True)
+        logger.info("stopped in %.2f s", time.monotonic() - started)
 
     def _persist(self) -> None:
         if self._state_dir is None:

@@ -136,7 +136,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from alembic import command
 
     settings = Settings.from_env()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if args.db_command == "create":
         print(db_create(settings.database_url, recreate=args.recreate))
         return 0
@@ -207,7 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     print(f"database: {describe_database(settings.database_url)}", flush=True)
     db_upgrade(settings)
 

@@ -180,3 +180,31 @@ def test_worker_runs_until_sigterm_and_exits_cleanly(tmp_path: Path) -> None:
     returncode, output = _stop(process, signal.SIGTERM)
     assert returncode == 0, output
     assert "worker stopped" in output
+
+
+@pytest.mark.e2e
+def test_run_starts_a_supervised_simulated_network_and_stops_it_with_the_server(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path, PORT=str(port), PROVISIO_SIM_DEVICES="3")
+    process = subprocess.Popen([*PROVISIO, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    manifest_path = tmp_path / "data" / "sim" / "manifest.json"
+    try:
+        status, _ = _get(port, "/health", timeout=90)
+        assert status == 200
+        manifest = json.loads(manifest_path.read_text())
+        simulator_pid = int(manifest["pid"])
+        assert len(manifest["devices"]) == 3
+        os.kill(simulator_pid, 0)  # alive while the server runs
+    finally:
+        returncode, output = _stop(process)
+    assert returncode == 0, output
+    assert f"manifest {manifest_path}" in output
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(simulator_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the simulators outlived the server")

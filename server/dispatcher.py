@@ -5,9 +5,12 @@ One step (``Dispatcher.run_once``):
 1. **claim** (one short transaction): due deliveries, ``state='pending' AND next_attempt_at <= now``,
    that are the *head* of their subscription (no earlier pending delivery to the same listener), locked
    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite runs the same statement without the clause and with
-   its single writer). A claim is a lease: ``attempts += 1`` and ``next_attempt_at = now + lease``. The
-   transaction commits before any HTTP call.
-2. **send**: POST the event JSON to the callback with httpx (short timeouts), no transaction open.
+   its single writer), plus up to ``run_length - 1`` deliveries queued behind each head. A claim is a
+   lease: ``attempts += 1`` and ``next_attempt_at = now + lease``. The transaction commits before any
+   HTTP call.
+2. **send**: POST each event JSON to its callback with httpx (short timeouts), no transaction open; one
+   listener's events in order, one at a time, listeners in parallel; the first failure ends that
+   listener's run and the rest of it is released untried.
 3. **record** (one short transaction per delivery, fenced on ``attempts`` so a worker whose lease
    expired cannot overwrite the newer claim): 2xx -> ``delivered``; otherwise retry after an
    exponential backoff with jitter, or ``dead`` once ``max_attempts`` is reached.
@@ -100,7 +103,8 @@ class Dispatcher:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     lease: timedelta = timedelta(seconds=60)
-    batch_size: int = 32
+    batch_size: int = 32  # listeners served per step
+    run_length: int = 20  # events sent in a row to one listener per step (in order, one at a time)
     concurrency: int = 8
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(5.0, connect=2.0))
@@ -124,12 +128,26 @@ class Dispatcher:
             claims = self.claim()
             if not claims:
                 return 0
-            outcomes = list(self._pool.map(self.send, claims))
-            for claim, outcome in zip(claims, outcomes, strict=True):
+            runs: dict[str, list[Claim]] = {}
+            for claim in claims:
+                runs.setdefault(claim.subscription_id, []).append(claim)
+            return sum(self._pool.map(self._deliver_run, runs.values()))
+
+    def _deliver_run(self, run: list[Claim]) -> int:
+        """Send one listener's claimed events in order; stop at the first failure and hand back the rest."""
+        with request_context.bind(actor="system"):
+            for index, claim in enumerate(run):
+                outcome = self.send(claim)
                 self.record(claim, outcome)
-            return len(claims)
+                if not outcome.delivered:
+                    self.release(run[index + 1 :])
+                    return index + 1
+            return len(run)
 
     def claim(self) -> list[Claim]:
+        """Lease the due head of each listener's line, plus up to ``run_length - 1`` events queued behind it
+        (safe to take: nobody else can claim them while their head is pending). Ordered by listener, then
+        by event sequence."""
         now = clock.now()
         earlier = aliased(EventDelivery)
         blocked_by_earlier = exists().where(
@@ -138,22 +156,21 @@ class Dispatcher:
             earlier.event_seq < EventDelivery.event_seq,
         )
         with self.session_factory() as session, session.begin():
-            due = (
-                session.execute(
-                    select(EventDelivery.id)
-                    .where(EventDelivery.state == PENDING, EventDelivery.next_attempt_at <= now, ~blocked_by_earlier)
-                    .order_by(EventDelivery.next_attempt_at, EventDelivery.event_seq)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-                .scalars()
-                .all()
-            )
-            if not due:
+            heads = session.execute(
+                select(EventDelivery.id, EventDelivery.subscription_id, EventDelivery.event_seq)
+                .where(EventDelivery.state == PENDING, EventDelivery.next_attempt_at <= now, ~blocked_by_earlier)
+                .order_by(EventDelivery.next_attempt_at, EventDelivery.event_seq)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not heads:
                 return []
+            claimed = [head.id for head in heads]
+            for head in heads:
+                claimed.extend(self._followers(session, head.subscription_id, head.event_seq, now))
             session.execute(
                 update(EventDelivery)
-                .where(EventDelivery.id.in_(due))
+                .where(EventDelivery.id.in_(claimed))
                 .values(
                     attempts=EventDelivery.attempts + 1,
                     next_attempt_at=now + self.lease,
@@ -173,10 +190,50 @@ class Dispatcher:
                 )
                 .join(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
                 .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
-                .where(EventDelivery.id.in_(due))
-                .order_by(EventDelivery.event_seq)
+                .where(EventDelivery.id.in_(claimed))
+                .order_by(EventDelivery.subscription_id, EventDelivery.event_seq)
             ).all()
         return [Claim(row[0], row[1], row[2], row[3], row[4], dict(row[5])) for row in rows]
+
+    def _followers(self, session: Session, subscription_id: str, head_seq: int, now: datetime) -> list[int]:
+        if self.run_length <= 1:
+            return []
+        rows = session.execute(
+            select(EventDelivery.id, EventDelivery.next_attempt_at)
+            .where(
+                EventDelivery.subscription_id == subscription_id,
+                EventDelivery.state == PENDING,
+                EventDelivery.event_seq > head_seq,
+            )
+            .order_by(EventDelivery.event_seq)
+            .limit(self.run_length - 1)
+            .with_for_update()
+        ).all()
+        followers: list[int] = []
+        for row in rows:
+            if row.next_attempt_at > now:  # leased elsewhere (an old claim): stop, to keep the order
+                break
+            followers.append(row.id)
+        return followers
+
+    def release(self, claims: list[Claim]) -> None:
+        """Give back claimed deliveries that were not attempted (their head failed): the attempt is not
+        counted and they are due again at once (still behind their head)."""
+        if not claims:
+            return
+        now = clock.now()
+        with self.session_factory() as session, session.begin():
+            for claim in claims:
+                session.execute(
+                    update(EventDelivery)
+                    .where(
+                        EventDelivery.id == claim.delivery_id,
+                        EventDelivery.attempts == claim.attempt,
+                        EventDelivery.state == PENDING,
+                    )
+                    .values(attempts=EventDelivery.attempts - 1, next_attempt_at=now, claimed_by=None)
+                    .execution_options(synchronize_session=False)
+                )
 
     def send(self, claim: Claim) -> Outcome:
         """POST the event to the listener; only a 2xx answer counts as delivered."""

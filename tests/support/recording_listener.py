@@ -23,6 +23,7 @@ class RecordingListener:
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.status = 201  # what the listener answers; set to 500 to make deliveries fail
+        self.script: list[int] = []  # statuses to answer first, one per request, before ``status``
         self._condition = threading.Condition()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -38,7 +39,8 @@ class RecordingListener:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
-                status = listener.status
+                with listener._condition:
+                    status = listener.script.pop(0) if listener.script else listener.status
                 if 200 <= status < 300:
                     with listener._condition:
                         listener.received.append(body)

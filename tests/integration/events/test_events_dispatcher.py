@@ -180,3 +180,23 @@ def test_a_down_listener_does_not_hold_up_another_listener(
     states = {(delivery.subscription_id == healthy, delivery.state) for delivery, _ in deliveries(session_factory)}
     assert states == {(True, DELIVERED), (False, PENDING)}
     assert len(listener.events()) == 2
+
+
+def test_failure_in_the_middle_of_a_run_hands_back_the_untried_rest(
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
+) -> None:
+    subscribe(session_factory, listener.url)
+    event_ids = [publish(session_factory, name=f"r{index}") for index in range(4)]
+    listener.script = [201, 201, 500]
+
+    assert dispatcher.run_once() == 3  # two delivered, the third failed, the fourth never tried
+    found = [(delivery.state, delivery.attempts) for delivery, _ in deliveries(session_factory)]
+    assert found == [(DELIVERED, 1), (DELIVERED, 1), (PENDING, 1), (PENDING, 0)]
+    assert [event["eventId"] for event in listener.events()] == event_ids[:2]
+
+    fixed_clock.advance(timedelta(seconds=POLICY.base_delay))
+    assert dispatcher.run_once() == 2
+    assert [event["eventId"] for event in listener.events()] == event_ids

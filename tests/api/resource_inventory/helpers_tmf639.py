@@ -30,7 +30,7 @@ MERGE_PATCH = {"content-type": "application/merge-patch+json"}
 
 def assert_tmf_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["@type"] == "Error"
     assert body["status"] == str(status)
     assert body["code"] and body["reason"] and body["message"]
@@ -49,7 +49,7 @@ class OfficialSpecClient:
         self.validated = 0
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self.client.request(method, path, **kwargs)
+        response: httpx.Response = self.client.request(method, path, **kwargs)
         self._validate(method, path, kwargs, response)
         return response
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.resource_inventory.helpers_tmf639 import BASE, OfficialSpecClient, assert_tmf_error, new_resource
 
-FULL = {
+FULL: dict[str, Any] = {
     "name": "vlan-100 on pe1",
     "@type": "LogicalResource",
     "category": "vlan",

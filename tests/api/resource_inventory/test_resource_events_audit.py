@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from common.audit import AuditRecord
 from tests.api.resource_inventory.helpers_tmf639 import BASE, OfficialSpecClient, counts, new_resource, outbox
 
 
 def audit_trail(engine: Engine, entity_id: str) -> list[AuditRecord]:
-    with engine.connect() as connection:
-        return list(
-            connection.execute(
-                select(AuditRecord)
-                .where(AuditRecord.entity_type == "resource", AuditRecord.entity_id == entity_id)
-                .order_by(AuditRecord.id)
-            )
-        )
+    statement = (
+        select(AuditRecord)
+        .where(AuditRecord.entity_type == "resource", AuditRecord.entity_id == entity_id)
+        .order_by(AuditRecord.id)
+    )
+    with Session(engine) as session:
+        return list(session.scalars(statement))
 
 
 def test_create_publishes_create_event_with_the_resource(tmf: OfficialSpecClient, clean_db: Engine) -> None:

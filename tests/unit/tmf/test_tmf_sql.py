@@ -14,6 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from common.tmf import order_by, parse_list_query, where_clause
 from tests.unit.tmf.test_tmf_query import SPEC, THING
 
+PG: Any = postgresql.dialect()  # type: ignore[no-untyped-call]
+LITE: Any = sqlite.dialect()
+
 ROWS: list[dict[str, Any]] = [
     {
         "id": "a",
@@ -101,7 +104,7 @@ def _sql(query_string: str, dialect: Any) -> str:
 
 
 def test_json_array_filter_compiles_to_jsonb_containment_on_postgresql() -> None:
-    sql = _sql("resourceCharacteristic.value=100", postgresql.dialect())
+    sql = _sql("resourceCharacteristic.value=100", PG)
     assert "thing.doc @> CAST(" in sql
     assert json.dumps({"resourceCharacteristic": [{"value": "100"}]}, separators=(",", ":")) in sql
     assert json.dumps({"resourceCharacteristic": [{"value": 100}]}, separators=(",", ":")) in sql
@@ -109,19 +112,19 @@ def test_json_array_filter_compiles_to_jsonb_containment_on_postgresql() -> None
 
 
 def test_json_array_filter_compiles_to_json_each_exists_on_sqlite() -> None:
-    sql = _sql("resourceCharacteristic.name=vlan", sqlite.dialect())
+    sql = _sql("resourceCharacteristic.name=vlan", LITE)
     assert "EXISTS (SELECT 1" in sql
     assert "json_each(thing.doc, '$.\"resourceCharacteristic\"')" in sql
     assert "-> '$.\"name\"'" in sql and "IN ('\"vlan\"')" in sql
 
 
 def test_json_object_filter_compiles_without_an_array_on_both_dialects() -> None:
-    assert '{"place":{"id":"site-1"}}' in _sql("place.id=site-1", postgresql.dialect())
-    assert 'thing.doc -> \'$."place"."id"\'' in _sql("place.id=site-1", sqlite.dialect())
+    assert '{"place":{"id":"site-1"}}' in _sql("place.id=site-1", PG)
+    assert 'thing.doc -> \'$."place"."id"\'' in _sql("place.id=site-1", LITE)
 
 
 def test_column_filters_are_plain_comparisons_on_both_dialects() -> None:
-    for dialect in (postgresql.dialect(), sqlite.dialect()):
+    for dialect in (PG, LITE):
         sql = _sql("status=available,reserved&size.gt=1", dialect)
         assert "thing.status IN ('available', 'reserved')" in sql
         assert "thing.size > 1" in sql
@@ -129,11 +132,11 @@ def test_column_filters_are_plain_comparisons_on_both_dialects() -> None:
 
 def test_order_by_ends_with_the_tiebreaker() -> None:
     query = parse_list_query("sort=-name", SPEC)
-    rendered = [str(clause.compile(dialect=postgresql.dialect())) for clause in order_by(query, SPEC)]
+    rendered = [str(clause.compile(dialect=PG)) for clause in order_by(query, SPEC)]
     assert rendered == ["thing.name DESC NULLS FIRST", "thing.id ASC"]
 
 
-@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()])
+@pytest.mark.parametrize("dialect", [PG, LITE])
 def test_json_filter_is_parenthesised_next_to_other_filters(dialect: Any) -> None:
     sql = _sql("resourceCharacteristic.value=3,4&status=available", dialect)
     where = sql.split("WHERE", 1)[1].strip()

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from server import deps
 from server.settings import Settings
 from tests.conftest import LiveServer
 from tests.support.recording_listener import RecordingListener
@@ -130,6 +131,7 @@ def test_listeners_get_the_tmf639_events_their_query_selects(
 def test_listener_that_goes_down_gets_every_missed_event_once_back(
     api: httpx.Client, listeners: list[RecordingListener]
 ) -> None:
+    assert deps.container().settings.delivery_retry_base == 0.05  # the live server retries fast (fixture above)
     listener = listen(listeners)
     subscription = register(api, listener)
     first = create(api, name="before-outage")

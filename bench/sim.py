@@ -87,6 +87,9 @@ async def open_netconf_session(device: DeviceEntry) -> None:
         known_hosts=known_hosts,
         client_keys=None,
         agent_path=None,
+        # AES-GCM is done in one call to OpenSSL; asyncssh's chacha20-poly1305 (its first choice)
+        # builds two cipher contexts per packet, which made the proof cost 1.5x as much CPU.
+        encryption_algs=["aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com"],
     ) as connection:
         writer, reader, _ = await connection.open_session(subsystem="netconf", encoding=None)
         hello = await reader.readuntil(NETCONF_EOM)

@@ -135,8 +135,13 @@ async def run_fleet(config: FleetConfig) -> int:
     fleet = Fleet(config)
     try:
         await fleet.start()
-    except (FleetStartError, FaultsFileError) as error:
+    except (FleetStartError, FaultsFileError, OSError) as error:
+        # Expected failures (a taken port, a bad faults file): the reason, without a traceback.
         logger.error("fleet did not start: %s", error)
+        await fleet.stop()
+        return EXIT_STARTUP_FAILED
+    except Exception:
+        logger.exception("fleet did not start")
         await fleet.stop()
         return EXIT_STARTUP_FAILED
     logger.info(

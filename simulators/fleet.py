@@ -183,6 +183,7 @@ class Fleet:
     _state_dir: Path | None = None
     _temporary_state: bool = False
     _control: Any = None
+    _started: bool = False
     _stopped: bool = False
 
     async def start(self) -> None:
@@ -217,6 +218,7 @@ class Fleet:
         self._control = ControlServer(self)
         self.control_url = await self._control.start(self.config.host, self.config.control_port)
         write_manifest(self.config.manifest, self.manifest())
+        self._started = True
         logger.info("manifest written to %s", self.config.manifest)
 
     def _prepare_state_dir(self) -> Path:
@@ -332,6 +334,8 @@ class Fleet:
         if self._temporary_state:
             shutil.rmtree(self._state_dir, ignore_errors=True)
             return
+        if not self._started:
+            return  # a fleet that never ran has nothing new to keep; do not overwrite saved state
         devices_dir = self._state_dir / "devices"
         devices_dir.mkdir(exist_ok=True)
         for running in self.devices.values():

@@ -43,9 +43,9 @@ class FleetProcess:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
 
-    def stop(self, deadline_s: float = STOP_DEADLINE_S) -> int:
+    def stop(self, deadline_s: float = STOP_DEADLINE_S, signum: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
         try:
             return self.process.wait(timeout=deadline_s)
         except subprocess.TimeoutExpired:

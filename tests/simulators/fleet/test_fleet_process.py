@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import socket
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -335,10 +337,11 @@ def test_reboot_reverts_running_to_startup_and_drops_sessions(
 # --- lifecycle ----------------------------------------------------------------------------------------
 
 
-def test_sigterm_exits_zero_and_removes_manifest(start_fleet: Callable[..., FleetProcess]) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_exits_zero_and_removes_manifest(start_fleet: Callable[..., FleetProcess], signum: int) -> None:
     fleet = start_fleet("--devices", "2", "--profile", "cpe")
     started = time.monotonic()
-    assert fleet.stop(deadline_s=DEADLINE_S) == 0
+    assert fleet.stop(deadline_s=DEADLINE_S, signum=signum) == 0
     assert time.monotonic() - started < DEADLINE_S
     assert not fleet.manifest_path.exists()
     assert "Traceback" not in fleet.log()
@@ -385,3 +388,48 @@ def test_mixed_fleet_of_20_starts_and_every_device_answers(start_fleet: Callable
                 assert interface_descriptions(session), device.name
     answers = snmp_get_many([(device, SYS_DESCR) for device in devices])
     assert all(answers), dict(zip([d.name for d in devices], answers, strict=True))
+
+
+def _free_consecutive_ports(count: int) -> int:
+    """A base port whose next ``count`` TCP and UDP ports are free right now."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + count > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    sock = socket.socket(socket.AF_INET, kind)
+                    sockets.append(sock)
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no free port range")
+
+
+def test_base_port_gives_device_i_ports_p_plus_2i(start_fleet: Callable[..., FleetProcess]) -> None:
+    base = _free_consecutive_ports(4)
+    fleet = start_fleet("--devices", "2", "--profile", "cpe", "--base-port", str(base))
+    ports = [(d.netconf_port, d.snmp_port) for d in fleet.manifest.devices]
+    assert ports == [(base, base + 1), (base + 2, base + 3)]
+    with netconf(fleet.manifest.devices[1]) as session:
+        assert interface_descriptions(session)
+
+
+def test_taken_base_port_refuses_to_start_with_exit_code_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        fleet = spawn_fleet(tmp_path, "--devices", "1", "--profile", "cpe", "--base-port", str(port))
+        assert fleet.process.wait(timeout=DEADLINE_S * 3) == 1
+    assert "address already in use" in fleet.log().lower()
+    assert "Traceback" not in fleet.log()
+    assert not fleet.manifest_path.exists()

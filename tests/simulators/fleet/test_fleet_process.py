@@ -35,6 +35,7 @@ ncclient.transport.session.TICK = 0.002
 IETF_INTERFACES = "urn:ietf:params:xml:ns:yang:ietf-interfaces"
 IF_DESCR_1 = "1.3.6.1.2.1.2.2.1.2.1"
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+IF_ALIAS_1 = "1.3.6.1.2.1.31.1.1.1.18.1"
 DEADLINE_S = 10.0
 
 FAULTS_FILE = """
@@ -261,6 +262,8 @@ def test_out_of_band_change_is_visible_over_netconf_get_config(
     assert response.status_code == 200, response.text
     with netconf(shared_fleet.manifest.device("cpe1")) as session:
         assert interface_descriptions(session)[interface] == "drift"
+    # The same state behind SNMP: ifAlias is the interface description (RFC 8343 §5, RFC 2863).
+    assert snmp_get(shared_fleet.manifest.device("cpe1"), IF_ALIAS_1) == "drift"
 
 
 def test_out_of_band_change_failing_yang_validation_answers_422(control: httpx.Client) -> None:

@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print latest.json as the README's table and exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the migrations of a fresh database are not news
     groups = [group for item in args.groups for group in item.split(",") if group]
     latest_path = RESULTS_DIR / "latest.json"
 

@@ -308,7 +308,7 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
             r["unit"],
             r.get("baseline_metric") or "",
             f"{r['baseline']:g}" if r.get("baseline") is not None else "",
-            f"{r['ratio']:.2f}" if r.get("ratio") is not None else "",
+            f"{r['ratio']:.2g}" if r.get("ratio") is not None else "",
             r.get("backend", ""),
         )
         for r in records
@@ -331,6 +331,6 @@ def format_markdown(records: Sequence[dict[str, Any]]) -> str:
     ]
     for r in records:
         baseline = f"{r['baseline_metric']} {r['baseline']:g} {r['unit']}" if r.get("baseline_metric") else ""
-        ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else ""
+        ratio = f"{r['ratio']:.2g}" if r.get("ratio") is not None else ""
         lines.append(f"| `{r['metric']}` | {r['value']:g} {r['unit']} | {baseline} | {ratio} | {r['backend']} |")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import resource
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--state-dir",
         type=Path,
         metavar="DIR",
-        help="keeps host keys, credentials and device state across restarts (default: a temp dir)",
+        help="keeps host keys, credentials and device state across restarts (default: none; keys live in memory)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for the mixed blend and fault draws")
     parser.add_argument(
@@ -170,4 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     raise_open_file_limit(config.devices)
     logger.debug("simulators pid %d", os.getpid())
-    return asyncio.run(run_fleet(config))
+    try:
+        return asyncio.run(run_fleet(config))
+    finally:
+        if args.manifest is None and args.state_dir is None:
+            # The temporary directory made for the manifest; empty once the fleet removed it.
+            with contextlib.suppress(OSError):
+                config.manifest.parent.rmdir()

@@ -11,6 +11,8 @@ State directory layout::
     STATE_DIR/secret                 random secret the credentials are derived from (0600)
     STATE_DIR/hostkeys/<name>.key    ed25519 host key per device (0600)
     STATE_DIR/devices/<name>.json    Device.to_json() written at shutdown
+
+Without a state directory nothing is written but the manifest.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ import json
 import logging
 import os
 import random
-import shutil
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -181,7 +181,6 @@ class Fleet:
     devices: dict[str, RunningDevice] = field(default_factory=dict)
     control_url: str = ""
     _state_dir: Path | None = None
-    _temporary_state: bool = False
     _control: Any = None
     _started: bool = False
     _stopped: bool = False
@@ -201,8 +200,8 @@ class Fleet:
         fault_plan = load_faults_file(self.config.faults_file) if self.config.faults_file else FaultPlan()
         for pattern in fault_plan.unmatched_patterns(spec.name for spec in plan):
             logger.warning("faults file: %r matches no device", pattern)
-        keys = HostKeyStore(self._state_dir / "hostkeys")
-        credentials = CredentialSource(None if self._temporary_state else self._state_dir)
+        keys = HostKeyStore(self._state_dir / "hostkeys" if self._state_dir else None)
+        credentials = CredentialSource(self._state_dir)
         for spec in plan:
             self.devices[spec.name] = self._build_device(spec, keys, credentials, fault_plan)
         logger.info("planned %d devices in %.2f s", len(plan), time.monotonic() - started)
@@ -221,17 +220,20 @@ class Fleet:
         self._started = True
         logger.info("manifest written to %s", self.config.manifest)
 
-    def _prepare_state_dir(self) -> Path:
+    def _prepare_state_dir(self) -> Path | None:
+        """The state directory, created if needed; None without --state-dir.
+
+        Without one nothing is written at all (keys and credentials live in memory for the run), so
+        a fleet killed with SIGKILL leaves no private keys behind in /tmp.
+        """
         if self.config.state_dir is None:
-            self._temporary_state = True
-            return Path(tempfile.mkdtemp(prefix="provisio-sim-state-"))
+            return None
         state_dir = Path(self.config.state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         return state_dir
 
-    def _device_state_path(self, name: str) -> Path:
-        assert self._state_dir is not None
-        return self._state_dir / "devices" / f"{name}.json"
+    def _device_state_path(self, name: str) -> Path | None:
+        return self._state_dir / "devices" / f"{name}.json" if self._state_dir else None
 
     def _build_device(
         self, spec: DeviceSpec, keys: HostKeyStore, credentials: CredentialSource, fault_plan: FaultPlan
@@ -249,7 +251,7 @@ class Fleet:
         from simulators.device import Device
 
         path = self._device_state_path(spec.name)
-        if path.exists():
+        if path is not None and path.exists():
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
                 if document.get("profile") == spec.profile:
@@ -331,15 +333,12 @@ class Fleet:
     def _persist(self) -> None:
         if self._state_dir is None:
             return
-        if self._temporary_state:
-            shutil.rmtree(self._state_dir, ignore_errors=True)
-            return
         if not self._started:
             return  # a fleet that never ran has nothing new to keep; do not overwrite saved state
         devices_dir = self._state_dir / "devices"
         devices_dir.mkdir(exist_ok=True)
         for running in self.devices.values():
-            path = self._device_state_path(running.name)
+            path = devices_dir / f"{running.name}.json"
             temp = path.with_suffix(".json.tmp")
             temp.write_text(json.dumps(running.device.to_json()), encoding="utf-8")
             os.replace(temp, path)

@@ -56,18 +56,22 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 class HostKeyStore:
-    """Loads or creates one ed25519 host key per device name under ``root``."""
+    """Loads or creates one ed25519 host key per device name under ``root``; with ``root=None`` the
+    keys exist only in memory, for this run."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    def __init__(self, root: Path | None) -> None:
+        self.root = Path(root) if root is not None else None
+        if self.root is not None:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def path_for(self, name: str) -> Path:
+    def path_for(self, name: str) -> Path | None:
         _check_name(name)
-        return self.root / f"{name}.key"
+        return self.root / f"{name}.key" if self.root is not None else None
 
     def load_or_create(self, name: str) -> asyncssh.SSHKey:
         path = self.path_for(name)
+        if path is None:
+            return asyncssh.generate_private_key(HOST_KEY_ALGORITHM)
         if path.exists():
             return asyncssh.read_private_key(str(path))
         key = asyncssh.generate_private_key(HOST_KEY_ALGORITHM)

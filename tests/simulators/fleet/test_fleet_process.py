@@ -348,6 +348,8 @@ def test_signal_exits_zero_and_removes_manifest(start_fleet: Callable[..., Fleet
     assert time.monotonic() - started < DEADLINE_S
     assert not fleet.manifest_path.exists()
     assert "Traceback" not in fleet.log()
+    # Without --state-dir nothing but the manifest was written (keys lived in memory).
+    assert [p.name for p in fleet.manifest_path.parent.iterdir()] == [f"{fleet.manifest_path.name}.log"]
 
 
 def test_restart_with_same_state_dir_keeps_host_keys_passwords_and_config(

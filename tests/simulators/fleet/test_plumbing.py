@@ -98,6 +98,12 @@ def test_fingerprint_matches_openssh_format_of_public_line(tmp_path: Path) -> No
     assert asyncssh.import_public_key(line).get_fingerprint() == fingerprint(key)
 
 
+def test_host_key_store_without_directory_keeps_keys_in_memory() -> None:
+    store = HostKeyStore(None)
+    assert store.path_for("pe1") is None
+    assert fingerprint(store.load_or_create("pe1")) != fingerprint(store.load_or_create("pe1"))
+
+
 def test_host_key_store_refuses_names_that_escape_directory(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         HostKeyStore(tmp_path).load_or_create("../evil")

@@ -11,7 +11,8 @@ Routes (all JSON; errors are ``{"error": CODE, "message": TEXT}``):
 - ``GET /devices/{name}/datastores/{running|candidate|startup}``: the datastore as RFC 7951 JSON.
 - ``PUT /devices/{name}/datastores/running``: replace running out of band, as an engineer on the
   device CLI would (no NETCONF session, no lock); YANG-validated, 422 with the validation error.
-- ``GET /devices/{name}/faults``, ``POST`` one ``{"kind": ..., "params": {...}}``,
+- ``GET /devices/{name}/faults``, ``POST`` one ``{"kind": ..., "params": {...}}`` (or the
+  parameters inline, as in the faults file),
   ``DELETE /devices/{name}/faults`` (all) and ``DELETE /devices/{name}/faults/{kind}``.
 - ``POST /devices/{name}/reboot``: sessions drop, running reverts to startup.
 """
@@ -143,6 +144,8 @@ def build_app(fleet: Fleet) -> Starlette:
         params = document.get("params") or {}
         if not isinstance(params, dict):
             raise ApiError(422, "INVALID_FAULT", "params must be an object")
+        # Parameters may also sit next to "kind", as in the faults file.
+        params = {**params, **{k: v for k, v in document.items() if k not in ("kind", "params")}}
         try:
             validate_params(params)
         except FaultsFileError as error:

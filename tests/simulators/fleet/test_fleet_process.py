@@ -301,6 +301,16 @@ def test_refuse_connection_fault_refuses_sessions_until_cleared(
         assert interface_descriptions(session)
 
 
+def test_control_api_sets_fault_with_inline_params_and_clears_all(control: httpx.Client) -> None:
+    response = control.post("/devices/cpe1/faults", json={"kind": "slow-reply", "delay_ms": 5, "count": 2})
+    assert response.status_code == 201
+    assert control.get("/devices/cpe1").json()["faults"] == [
+        {"kind": "slow-reply", "params": {"delay_ms": 5, "count": 2}}
+    ]
+    assert control.delete("/devices/cpe1/faults").status_code == 204
+    assert control.get("/devices/cpe1/faults").json() == []
+
+
 def test_control_api_rejects_unknown_fault_kind_and_bad_params(control: httpx.Client) -> None:
     assert control.post("/devices/cpe1/faults", json={"kind": "meltdown"}).status_code == 422
     response = control.post("/devices/cpe1/faults", json={"kind": "slow-reply", "params": {"probability": 2}})

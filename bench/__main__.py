@@ -3,7 +3,7 @@
 A module ``bench/<name>.py`` exposing ``run(record)`` is a benchmark; its group is the first segment of its
 name (``sim_snmp`` -> ``sim``), which is also the first segment of its metric ids (ARCHITECTURE.md §7).
 ``make bench BENCH=sim`` runs ``bench/sim*.py``. The backend is PostgreSQL when DATABASE_URL points at one,
-else SQLite. ``latest.json`` keeps the latest record of every metric: figures from groups not run this
+else SQLite. ``latest.json`` keeps the latest record of every metric on each backend: figures from groups not run this
 time stay, those re-run are replaced. Each run also lands in ``bench/results/<when>-<backend>.json``.
 """
 
@@ -45,8 +45,9 @@ def merge_latest(path: Path, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
             old = json.loads(path.read_text())
         except (OSError, ValueError):
             old = []
-    replaced = {record["metric"] for record in new}
-    return [record for record in old if record.get("metric") not in replaced] + new
+    # One latest figure per metric and backend: a PostgreSQL run does not erase the SQLite figures.
+    replaced = {(record["metric"], record.get("backend")) for record in new}
+    return [record for record in old if (record.get("metric"), record.get("backend")) not in replaced] + new
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -64,9 +64,14 @@ def test_discover_selects_modules_by_group_prefix() -> None:
 
 def test_merge_latest_replaces_rerun_metrics_and_keeps_the_others(tmp_path: Path) -> None:
     latest = tmp_path / "latest.json"
-    latest.write_text(json.dumps([{"metric": "sim.rss1000", "value": 1}, {"metric": "resource.create", "value": 2}]))
-    merged = merge_latest(latest, [{"metric": "resource.create", "value": 3}])
-    assert merged == [{"metric": "sim.rss1000", "value": 1}, {"metric": "resource.create", "value": 3}]
+    old = [
+        {"metric": "sim.rss1000", "value": 1, "backend": "sqlite"},
+        {"metric": "resource.create", "value": 2, "backend": "sqlite"},
+        {"metric": "resource.create", "value": 4, "backend": "postgresql"},
+    ]
+    latest.write_text(json.dumps(old))
+    merged = merge_latest(latest, [{"metric": "resource.create", "value": 3, "backend": "sqlite"}])
+    assert merged == [old[0], old[2], {"metric": "resource.create", "value": 3, "backend": "sqlite"}]
 
 
 def test_table_lists_each_metric_with_its_ratio() -> None:

@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="name devices PREFIX1..PREFIXN (default: per profile, pe1, cpe1, sw1, ...)",
     )
+    parser.add_argument(
+        "--authorized-keys",
+        type=Path,
+        metavar="FILE",
+        help="OpenSSH public keys (authorized_keys format) accepted for user admin on every device",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -115,6 +121,7 @@ def config_from_args(args: argparse.Namespace) -> FleetConfig:
         manifest=manifest.absolute(),
         control_port=args.control_port,
         name_prefix=args.name_prefix,
+        authorized_keys=args.authorized_keys,
     )
 
 

@@ -80,6 +80,7 @@ class FleetConfig:
     faults_file: Path | None = None
     control_port: int = 0
     name_prefix: str | None = None
+    authorized_keys: Path | None = None
     host: str = HOST
 
 
@@ -182,6 +183,7 @@ class Fleet:
     control_url: str = ""
     _state_dir: Path | None = None
     _control: Any = None
+    _client_keys: list[asyncssh.SSHKey] = field(default_factory=list)
     _started: bool = False
     _stopped: bool = False
 
@@ -200,6 +202,7 @@ class Fleet:
         fault_plan = load_faults_file(self.config.faults_file) if self.config.faults_file else FaultPlan()
         for pattern in fault_plan.unmatched_patterns(spec.name for spec in plan):
             logger.warning("faults file: %r matches no device", pattern)
+        self._client_keys = self._read_authorized_keys()
         keys = HostKeyStore(self._state_dir / "hostkeys" if self._state_dir else None)
         credentials = CredentialSource(self._state_dir)
         for spec in plan:
@@ -219,6 +222,15 @@ class Fleet:
         write_manifest(self.config.manifest, self.manifest())
         self._started = True
         logger.info("manifest written to %s", self.config.manifest)
+
+    def _read_authorized_keys(self) -> list[asyncssh.SSHKey]:
+        """Client public keys for RFC 4252 §7 public-key auth, shared by every device."""
+        if self.config.authorized_keys is None:
+            return []
+        try:
+            return list(asyncssh.read_public_key_list(str(self.config.authorized_keys)))
+        except (OSError, asyncssh.KeyImportError) as error:
+            raise FleetStartError(f"--authorized-keys {self.config.authorized_keys}: {error}") from error
 
     def _prepare_state_dir(self) -> Path | None:
         """The state directory, created if needed; None without --state-dir.
@@ -282,6 +294,7 @@ class Fleet:
                 port=running.spec.netconf_port,
                 host_key=running.host_key,
                 users={USERNAME: running.credentials.password},
+                authorized_keys=self._client_keys,
             )
         if profile.snmp:
             running.snmp = await start_snmp_agent(

@@ -448,3 +448,28 @@ def test_taken_base_port_refuses_to_start_with_exit_code_1(tmp_path: Path) -> No
     assert "address already in use" in fleet.log().lower()
     assert "Traceback" not in fleet.log()
     assert not fleet.manifest_path.exists()
+
+
+def test_authorized_keys_allow_public_key_auth_on_every_netconf_device(
+    start_fleet: Callable[..., FleetProcess], tmp_path: Path
+) -> None:
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    private = tmp_path / "client_ed25519"
+    private.write_bytes(client_key.export_private_key())
+    private.chmod(0o600)
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(client_key.export_public_key())
+    fleet = start_fleet("--devices", "2", "--profile", "mixed", "--authorized-keys", str(authorized))
+    for device in fleet.manifest.devices:
+        assert device.netconf_port is not None
+        with manager.connect(
+            host=device.host,
+            port=device.netconf_port,
+            username=device.username,
+            key_filename=str(private),
+            hostkey_verify=False,
+            look_for_keys=False,
+            allow_agent=False,
+            timeout=DEADLINE_S,
+        ) as session:
+            assert interface_descriptions(session)

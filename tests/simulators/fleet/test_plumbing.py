@@ -189,6 +189,7 @@ def test_cli_parses_every_option(tmp_path: Path) -> None:
             "--devices", "5", "--profile", "cpe", "--base-port", "41000", "--state-dir", str(tmp_path),
             "--seed", "3", "--commit-latency-ms", "250", "--faults", "f.yaml",
             "--manifest", str(tmp_path / "m.json"), "--control-port", "41999", "--name-prefix", "x",
+            "--authorized-keys", "keys.pub",
         ]
     )  # fmt: skip
     config = config_from_args(args)
@@ -196,6 +197,7 @@ def test_cli_parses_every_option(tmp_path: Path) -> None:
     assert (config.commit_latency_ms, config.control_port, config.name_prefix) == (250, 41999, "x")
     assert config.manifest == tmp_path / "m.json"
     assert config.faults_file == Path("f.yaml")
+    assert config.authorized_keys == Path("keys.pub")
 
 
 def test_cli_defaults_manifest_into_state_dir(tmp_path: Path) -> None:

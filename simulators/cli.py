@@ -143,8 +143,9 @@ async def run_fleet(config: FleetConfig) -> int:
     fleet = Fleet(config)
     try:
         await fleet.start()
-    except (FleetStartError, FaultsFileError, OSError) as error:
-        # Expected failures (a taken port, a bad faults file): the reason, without a traceback.
+    except (FleetStartError, FaultsFileError, OSError, ValueError) as error:
+        # Expected failures (a taken port, a bad faults file, a name that cannot be a file name):
+        # the reason, without a traceback.
         logger.error("fleet did not start: %s", error)
         await fleet.stop()
         return EXIT_STARTUP_FAILED

@@ -50,19 +50,41 @@ def merge_latest(path: Path, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [record for record in old if (record.get("metric"), record.get("backend")) not in replaced] + new
 
 
+def update_readme(readme: Path, records: list[dict[str, Any]]) -> None:
+    """Replace the text between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` with the table."""
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"{readme}: no {start} ... {end} markers")
+    machines = sorted({record.get("machine", "?") for record in records})
+    dates = sorted(record.get("when", "")[:10] for record in records)
+    span = dates[0] if dates and dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}" if dates else "?"
+    caption = f"Measured on {', '.join(machines)}, {span} (from `bench/results/latest.json`)."
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{caption}\n\n{format_markdown(records)}\n{end}{tail}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("groups", nargs="*", help="groups to run (resource, sim, ...); comma-separated works too")
     parser.add_argument("--list", action="store_true", help="list the benchmark modules and exit")
     parser.add_argument("--markdown", action="store_true", help="print latest.json as the README's table and exit")
+    parser.add_argument(
+        "--update-readme", action="store_true", help="write latest.json's table into README.md (between bench markers)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the migrations of a fresh database are not news
     groups = [group for item in args.groups for group in item.split(",") if group]
     latest_path = RESULTS_DIR / "latest.json"
 
-    if args.markdown:
-        print(format_markdown(json.loads(latest_path.read_text())))
+    if args.markdown or args.update_readme:
+        records = json.loads(latest_path.read_text())
+        if args.update_readme:
+            update_readme(BENCH_DIR.parent / "README.md", records)
+        else:
+            print(format_markdown(records))
         return 0
     modules = discover(groups)
     if args.list or not modules:

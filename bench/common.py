@@ -325,12 +325,16 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
 
 
 def format_markdown(records: Sequence[dict[str, Any]]) -> str:
+    units = {r["metric"]: r["unit"] for r in records}
     lines = [
         "| metric | value | baseline | ratio | backend |",
         "| --- | ---: | --- | ---: | --- |",
     ]
-    for r in records:
-        baseline = f"{r['baseline_metric']} {r['baseline']:g} {r['unit']}" if r.get("baseline_metric") else ""
+    for r in sorted(records, key=lambda r: (r["metric"].split(".")[0] == "baseline", r["metric"], r["backend"])):
+        baseline = ""
+        if r.get("baseline_metric"):
+            unit = units.get(r["baseline_metric"], r["unit"])
+            baseline = f"{r['baseline_metric']} {r['baseline']:g} {unit}"
         ratio = f"{r['ratio']:.2g}" if r.get("ratio") is not None else ""
         lines.append(f"| `{r['metric']}` | {r['value']:g} {r['unit']} | {baseline} | {ratio} | {r['backend']} |")
     return "\n".join(lines)

@@ -7,13 +7,18 @@ the models-versus-migrations test see only our tables.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import JSON
 from sqlalchemy.dialects.postgresql import JSONB
 
 from common.orm import UTCDateTime
+
+# geoalchemy2's hooks are untyped; typed aliases keep strict mypy happy without ignores.
+_geo_include_object: Callable[..., Any] = alembic_helpers.include_object
+_geo_render_item: Callable[..., Any] = alembic_helpers.render_item
 
 # Tables the spatial extensions create and own: never ours to create, drop or diff.
 SPATIAL_SYSTEM_TABLES = frozenset(
@@ -39,10 +44,10 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     """alembic's ``include_object`` hook: skip the spatial extensions' tables found in the database."""
     if type_ == "table" and reflected and compare_to is None and is_spatial_system_table(name):
         return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+    return bool(_geo_include_object(obj, name, type_, reflected, compare_to))
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render our TypeDecorators as their database type, so that a migration never imports application code
     that may change after it was written; geometry types go through geoalchemy2's renderer."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -52,8 +57,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
         # common.orm.JSONType. alembic would write JSONB(astext_type=Text()) without importing Text.
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
-    rendered: str | bool = alembic_helpers.render_item(type_, obj, autogen_context)
-    return rendered
+    rendered = _geo_render_item(type_, obj, autogen_context)
+    return rendered if isinstance(rendered, str) else False
 
 
 def _variants(type_: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The fleet as users run it: ``python -m simulators`` in a subprocess, real sockets on 127.0.0.1.
 
-One shared three-device mixed fleet (pe1, cpe1, sw1) serves the read-mostly tests; tests that
+One shared four-device mixed fleet (pe1, cpe1, cpe2, sw1) serves the read-mostly tests; tests that
 restart, signal or change many things start their own process.
 """
 
@@ -42,7 +42,8 @@ FAULTS_FILE = """
 faults:
   "sw*":
     - {kind: snmp-timeout, probability: 0.25}
-  pe1:
+  cpe2:
+    - {kind: slow-reply, delay_ms: 1}
     - {kind: commit-rpc-error, count: 3}
 """
 
@@ -52,7 +53,7 @@ def shared_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetProc
     tmp_path = tmp_path_factory.mktemp("fleet")
     faults = tmp_path / "faults.yaml"
     faults.write_text(FAULTS_FILE)
-    fleet = spawn_fleet(tmp_path, "--devices", "3", "--profile", "mixed", "--seed", "1", "--faults", str(faults))
+    fleet = spawn_fleet(tmp_path, "--devices", "4", "--profile", "mixed", "--seed", "1", "--faults", str(faults))
     fleet.wait_for_manifest()
     yield fleet
     fleet.stop()
@@ -164,14 +165,14 @@ def test_manifest_describes_each_device_when_fleet_is_up(shared_fleet: FleetProc
     manifest = shared_fleet.manifest
     assert manifest.pid == shared_fleet.process.pid
     assert stat.S_IMODE(shared_fleet.manifest_path.stat().st_mode) == 0o600
-    assert sorted(d.name for d in manifest.devices) == ["cpe1", "pe1", "sw1"]
+    assert sorted(d.name for d in manifest.devices) == ["cpe1", "cpe2", "pe1", "sw1"]
     sw1 = manifest.device("sw1")
     assert sw1.netconf_port is None and sw1.ssh_host_key is None and sw1.snmp_port
     for name in ("pe1", "cpe1"):
         device = manifest.device(name)
         assert device.host == "127.0.0.1" and device.netconf_port and device.snmp_port
         assert device.ssh_host_key_fingerprint and device.ssh_host_key_fingerprint.startswith("SHA256:")
-    assert len({d.password for d in manifest.devices}) == 3
+    assert len({d.password for d in manifest.devices}) == 4
     assert shared_fleet.process.stdout is not None
     assert shared_fleet.process.stdout.readline().strip() == f"manifest: {shared_fleet.manifest_path}"
 
@@ -226,7 +227,7 @@ def test_snmp_get_answers_v2c_and_v3_on_each_profile(shared_fleet: FleetProcess,
 
 def test_control_api_lists_devices_without_credentials(control: httpx.Client) -> None:
     devices = control.get("/devices").json()
-    assert sorted(d["name"] for d in devices) == ["cpe1", "pe1", "sw1"]
+    assert sorted(d["name"] for d in devices) == ["cpe1", "cpe2", "pe1", "sw1"]
     assert "password" not in json.dumps(devices)
     pe1 = control.get("/devices/pe1").json()
     assert pe1["profile"] == "pe-router" and pe1["datastores"] == ["running", "candidate", "startup"]
@@ -234,9 +235,13 @@ def test_control_api_lists_devices_without_credentials(control: httpx.Client) ->
 
 
 def test_faults_file_is_applied_at_start(control: httpx.Client) -> None:
-    assert control.get("/devices/pe1/faults").json() == [{"kind": "commit-rpc-error", "params": {"count": 3}}]
+    # cpe2 is touched by no other test, so its faults are still those of the file.
+    assert control.get("/devices/cpe2/faults").json() == [
+        {"kind": "slow-reply", "params": {"delay_ms": 1}},
+        {"kind": "commit-rpc-error", "params": {"count": 3}},
+    ]
     assert control.get("/devices/sw1/faults").json() == [{"kind": "snmp-timeout", "params": {"probability": 0.25}}]
-    assert control.get("/devices/cpe1/faults").json() == []
+    assert control.get("/devices/pe1/faults").json() == []
 
 
 @pytest.mark.parametrize(("name", "datastore"), [("pe1", "running"), ("pe1", "candidate"), ("pe1", "startup")])
@@ -319,9 +324,7 @@ def test_control_api_rejects_unknown_fault_kind_and_bad_params(control: httpx.Cl
     assert control.get("/devices/cpe1/faults").json() == []
 
 
-def test_commit_rpc_error_fault_from_file_fails_commit_then_clears(
-    shared_fleet: FleetProcess, control: httpx.Client
-) -> None:
+def test_commit_rpc_error_fault_fails_one_commit_then_clears(shared_fleet: FleetProcess, control: httpx.Client) -> None:
     control.post("/devices/pe1/faults", json={"kind": "commit-rpc-error", "params": {"count": 1}})
     with netconf(shared_fleet.manifest.device("pe1")) as session:
         with pytest.raises(RPCError):

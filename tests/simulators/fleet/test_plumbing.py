@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import stat
+import threading
 from pathlib import Path
 
 import asyncssh
@@ -70,6 +71,33 @@ def test_manifest_write_leaves_no_temporary_file_when_replacing(tmp_path: Path) 
     write_manifest(path, Manifest(control_url="http://127.0.0.1:2", pid=2, devices=[_entry("b")]))
     assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
     assert read_manifest(path).device("b").name == "b"
+
+
+def test_manifest_reader_never_sees_half_a_file_while_it_is_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    big = Manifest(control_url="http://127.0.0.1:1", pid=1, devices=[_entry(f"pe{i}") for i in range(300)])
+    write_manifest(path, big)
+    stop = threading.Event()
+    reads: list[int] = []
+    errors: list[Exception] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                reads.append(len(read_manifest(path).devices))
+            except (ValueError, OSError) as error:  # a truncated or missing document
+                errors.append(error)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for round_ in range(40):
+            write_manifest(path, big if round_ % 2 else Manifest(control_url="x", pid=2, devices=[_entry()]))
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    assert reads and set(reads) <= {1, 300}
 
 
 def test_manifest_reader_refuses_unknown_version(tmp_path: Path) -> None:

@@ -32,8 +32,8 @@ class SnmpV3User:
     """An SNMPv3 USM user (RFC 3414) with authPriv: HMAC-SHA-96 authentication, AES-128 privacy."""
 
     user: str
-    auth_key: str
-    priv_key: str
+    auth_key: str = field(repr=False)  # secrets never reach logs or reprs
+    priv_key: str = field(repr=False)
     auth_protocol: str = "SHA"
     priv_protocol: str = "AES"
 
@@ -43,8 +43,8 @@ class SnmpCredentials:
     """SNMP v2c communities and the v3 user of one device."""
 
     v3: SnmpV3User
-    community_ro: str = "public"
-    community_rw: str = "private"
+    community_ro: str = field(default="public", repr=False)
+    community_rw: str = field(default="private", repr=False)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class DeviceEntry:
     netconf_port: int | None
     snmp_port: int | None
     username: str
-    password: str
+    password: str = field(repr=False)
     snmp: SnmpCredentials
     ssh_host_key: str | None
     ssh_host_key_fingerprint: str | None

@@ -50,7 +50,7 @@ def test_hello_advertises_base_and_one_edit_path(nc: Driver) -> None:
 
 def test_open_refuses_device_when_host_key_is_not_the_known_one(nc_target: NetconfTarget) -> None:
     if nc_target.name.startswith("fake"):
-        pytest.skip("no SSH in memory: the fake has no host key to check")  # by design, not by accident
+        pytest.skip("not applicable: no SSH in memory, the fake has no host key to check")  # by design, not by accident
     endpoint = dataclasses.replace(nc_target.endpoint, ssh_host_key=OTHER_HOST_KEY)
     with pytest.raises(HostKeyMismatch):
         nc_target.connect(endpoint)

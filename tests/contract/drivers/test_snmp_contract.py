@@ -90,7 +90,7 @@ def test_unanswered_set_is_unknown_and_unanswered_get_times_out(snmp_target: Snm
 
 def test_set_during_an_agent_timeout_fault_is_unknown(snmp_target: SnmpTarget) -> None:
     if snmp_target.make_silent is None:
-        pytest.skip(f"{snmp_target.name} has no fault injection; covered by the unknown-community case")
+        pytest.skip(f"not applicable: {snmp_target.name} has no fault injection; covered by the unknown-community case")
     driver = snmp_target.connect(timeout_s=0.3)
     try:
         with snmp_target.make_silent():

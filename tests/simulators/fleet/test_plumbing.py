@@ -248,3 +248,26 @@ def test_cli_rejects_base_port_without_room() -> None:
     args = build_parser().parse_args(["--devices", "10", "--base-port", "65530"])
     with pytest.raises(ValueError, match="no room"):
         config_from_args(args)
+
+
+def test_device_entry_repr_hides_password_communities_and_v3_keys() -> None:
+    from simulators.manifest import DeviceEntry, SnmpCredentials, SnmpV3User
+
+    secrets = ["pw-SECRET", "ro-SECRET", "rw-SECRET", "auth-SECRET", "priv-SECRET"]
+    entry = DeviceEntry(
+        name="pe1",
+        profile="pe-router",
+        host="127.0.0.1",
+        netconf_port=1,
+        snmp_port=2,
+        username="admin",
+        password=secrets[0],
+        snmp=SnmpCredentials(
+            v3=SnmpV3User("provisio", secrets[3], secrets[4]), community_ro=secrets[1], community_rw=secrets[2]
+        ),
+        ssh_host_key=None,
+        ssh_host_key_fingerprint=None,
+    )
+    shown = repr(entry) + str(entry)
+    assert "pe1" in shown
+    assert not [secret for secret in secrets if secret in shown]

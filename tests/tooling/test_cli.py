@@ -208,3 +208,27 @@ def test_run_starts_a_supervised_simulated_network_and_stops_it_with_the_server(
         time.sleep(0.05)
     else:
         pytest.fail("the simulators outlived the server")
+
+
+@pytest.mark.e2e
+def test_sim_runs_the_simulators_and_sigterm_stops_both_processes(tmp_path: Path) -> None:
+    manifest_path = tmp_path / "sim" / "manifest.json"
+    process = subprocess.Popen(
+        [*PROVISIO, "sim", "--devices", "1", "--profile", "cpe", "--state-dir", str(tmp_path / "sim"),
+         "--manifest", str(manifest_path), "--log-level", "WARNING"],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        line = process.stdout.readline()
+        assert line.strip() == f"manifest: {manifest_path}", line
+        simulator_pid = int(json.loads(manifest_path.read_text())["pid"])
+        assert simulator_pid != process.pid  # a child process, not imported
+    finally:
+        returncode, output = _stop(process, signal.SIGTERM)
+    assert returncode == 0, output
+    with pytest.raises(ProcessLookupError):
+        os.kill(simulator_pid, 0)

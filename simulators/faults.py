@@ -11,7 +11,9 @@ Parameters understood by the NETCONF server:
 - ``slow-reply``: ``delay_ms`` added before each reply.
 - ``lock-held``: ``datastore`` (default: candidate if the device has one, else running) is locked by a
   phantom session ``session_id`` (default 4242). Not consumed per event: it holds until cleared.
-- ``commit-rpc-error``: the commit answers ``operation-failed`` and applies nothing.
+- ``commit-rpc-error``: the commit answers ``operation-failed`` and applies nothing. The commit is
+  ``<commit>`` on a candidate device and ``<edit-config>`` of running on a writable-running one; the
+  three commit faults below and the commit latency hold for both.
 - ``partial-apply``: the commit applies only part of the change, then answers ``operation-failed``.
 - ``drop-session-mid-commit``: the session is closed after the commit started; the change *is* applied
   (a real client cannot tell, so it must read back).

@@ -7,6 +7,8 @@ any session; without it the commit is rolled back when its session ends (§8.4.1
 
 Faults: ``commit-rpc-error`` (nothing applied), ``partial-apply`` (part applied, then an error),
 ``drop-session-mid-commit`` (the change IS applied, then the session is dropped without a reply).
+:func:`apply_to_running` is also the commit of a ``:writable-running`` device's ``<edit-config>`` of
+running (RFC 6241 §8.2), so the same faults and the commit latency hold on both paths.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_CONFIRM_TIMEOUT_S = 600  # RFC 6241 §8.4.5.1
 
 
-def _commit_guard(device: Device) -> asyncio.Lock:
+def commit_guard(device: Device) -> asyncio.Lock:
     """Commits of one device run one at a time even while they sleep for the commit latency."""
     if device.commit_guard is None:
         device.commit_guard = asyncio.Lock()
@@ -88,8 +90,11 @@ def partially_applied(old: Any, new: Any) -> Any:
     """A broken device's result: roughly the first half of the change, never all of it if divisible."""
     if isinstance(old, dict) and isinstance(new, dict):
         changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-        if len(changed) == 1 and changed[0] in old and changed[0] in new:
-            return {**old, changed[0]: partially_applied(old[changed[0]], new[changed[0]])}
+        if len(changed) == 1 and isinstance(new.get(changed[0]), dict | list):
+            # One container or list changed (possibly new): apply part of what is inside it.
+            key = changed[0]
+            part = partially_applied(old.get(key, type(new[key])()), new[key])
+            return {**old, key: part} if part or key in old else dict(old)
         out = dict(old)
         for key in changed[: len(changed) // 2]:
             if key in new:
@@ -119,7 +124,7 @@ async def commit(ctx: RpcContext, op: etree._Element) -> None:
     timeout_s = _confirm_timeout(op)
     persist, persist_id = text_param(op, "persist"), text_param(op, "persist-id")
     check_not_locked(ctx, "running", "candidate")
-    async with _commit_guard(device):
+    async with commit_guard(device):
         pending = device.pending_confirm
         if pending is not None:
             _authorize(ctx, pending, persist_id, "commit")
@@ -130,7 +135,8 @@ async def commit(ctx: RpcContext, op: etree._Element) -> None:
             validate_config(new_running)
         except ValidationFailed as exc:
             raise from_validation(exc) from None
-        await _apply(ctx, new_running)
+        await apply_to_running(ctx, new_running)
+        device.candidate_dirty = False
         if confirmed:
             _start_or_extend(ctx, persist, timeout_s)
         elif device.pending_confirm is not None:
@@ -139,7 +145,8 @@ async def commit(ctx: RpcContext, op: etree._Element) -> None:
             logger.info("%s: confirmed commit confirmed by session %d", device.name, ctx.session_id)
 
 
-async def _apply(ctx: RpcContext, new_running: dict[str, Any]) -> None:
+async def apply_to_running(ctx: RpcContext, new_running: dict[str, Any]) -> None:
+    """Install a validated ``new_running`` as a commit does: commit latency and commit faults apply."""
     device = ctx.device
     faults = device.faults
     if faults.active(FaultKind.COMMIT_RPC_ERROR) is not None:
@@ -153,7 +160,6 @@ async def _apply(ctx: RpcContext, new_running: dict[str, Any]) -> None:
         raise operation_failed("commit failed part-way (simulated fault partial-apply); running is inconsistent")
     old_running = device.running
     device.replace_running(new_running)
-    device.candidate_dirty = False
     ctx.extra["rollback"] = old_running
     if drop:
         ctx.drop_without_reply = True

@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 
 from simulators.faults import FaultKind
+from simulators.netconf.commit import apply_to_running, commit_guard
 from simulators.netconf.common import (
     RpcContext,
     check_not_locked,
@@ -120,6 +121,11 @@ async def edit_config(ctx: RpcContext, op: etree._Element) -> None:
     if target == "running" or test_option in ("test-then-set", "test-only"):
         _validated(result.data)
     if test_option != "test-only":
+        if target == "running":
+            # A writable-running device commits with this very edit (RFC 6241 §8.2): one commit
+            # at a time, with the device's commit latency and commit faults.
+            async with commit_guard(device):
+                await apply_to_running(ctx, result.data)
         _store(ctx, target, result.data)
     if result.errors:
         raise RpcErrors(result.errors)

@@ -148,3 +148,46 @@ def test_cpe_refuses_candidate_operations(cpe: Sim) -> None:
                 )
             )
         assert source_err.value.tag == "invalid-value"
+
+
+# A :writable-running device commits with its edit-config of running (RFC 6241 §8.2): the commit
+# faults and the commit latency hold there too, or the cpe path of a driver could never meet them.
+
+
+def test_cpe_commit_rpc_error_fault_refuses_the_running_edit(cpe: Sim) -> None:
+    _arm(cpe, FaultKind.COMMIT_RPC_ERROR, count=1)
+    with cpe.connect() as m:
+        with pytest.raises(RPCError) as err:
+            m.edit_config(target="running", config=vlan_config((10, "a")))
+        assert err.value.tag == "operation-failed"
+        assert vlans_of(cpe.datastore("running")) == {}
+        m.edit_config(target="running", config=vlan_config((10, "a")))
+    assert vlans_of(cpe.datastore("running")) == {10: "a"}
+
+
+def test_cpe_partial_apply_fault_leaves_part_of_the_running_edit(cpe: Sim) -> None:
+    _arm(cpe, FaultKind.PARTIAL_APPLY, count=1)
+    with cpe.connect() as m, pytest.raises(RPCError) as err:
+        m.edit_config(target="running", config=vlan_config((10, "a"), (11, "b")))
+    assert err.value.tag == "operation-failed"
+    assert vlans_of(cpe.datastore("running")) == {10: "a"}
+
+
+def test_cpe_drop_session_mid_commit_applies_the_running_edit_without_reply(cpe: Sim) -> None:
+    _arm(cpe, FaultKind.DROP_SESSION_MID_COMMIT, count=1)
+    m = cpe.connect(timeout=3)
+    with pytest.raises(Exception):  # noqa: B017 - TransportError or TimeoutExpiredError, no reply
+        m.edit_config(target="running", config=vlan_config((10, "a")))
+    cpe.wait_for(lambda: not cpe.device.sessions)
+    assert vlans_of(cpe.datastore("running")) == {10: "a"}
+
+
+def test_cpe_commit_latency_delays_the_running_edit(cpe: Sim) -> None:
+    cpe.call(lambda: setattr(cpe.device, "commit_latency_ms", 300))
+    with cpe.connect() as m:
+        started = time.monotonic()
+        m.edit_config(target="running", config=vlan_config((10, "a")))
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        m.edit_config(target="running", config=vlan_config((10, "a")), test_option="test-only")
+        assert time.monotonic() - started < 0.3  # nothing is committed by a test-only edit

@@ -67,8 +67,8 @@ class AuditRecord(Base):
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    actor: Mapped[str] = mapped_column(String(128))
-    request_id: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(request_context.IDENTITY_MAX_LENGTH))
+    request_id: Mapped[str] = mapped_column(String(request_context.IDENTITY_MAX_LENGTH))
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(16))

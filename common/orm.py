@@ -8,10 +8,11 @@ migrate them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, String, Table, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -64,3 +65,17 @@ def id_column_type() -> String:
 def as_dict(value: Any) -> dict[str, Any]:
     """A JSON column's value as a dict (never None)."""
     return dict(value) if value else {}
+
+
+def overlong_column(table: Table, values: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The first ``(column, width)`` whose string in ``values`` is wider than the column declares.
+
+    PostgreSQL refuses such a value and SQLite stores it: use cases check first, so that both answer the
+    same 400 instead of one of them failing at the database.
+    """
+    for name, value in values.items():
+        column = table.c.get(name)
+        width = getattr(column.type, "length", None) if column is not None else None
+        if isinstance(value, str) and width is not None and len(value) > width:
+            return name, width
+    return None

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+# The widest actor or request id the audit trail and the event tables store (their columns use it).
+IDENTITY_MAX_LENGTH = 128
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -30,9 +33,7 @@ def current() -> RequestContext:
 
 
 @contextlib.contextmanager
-def bind(
-    request_id: str | None = None, actor: str = "system", base_url: str = ""
-) -> Iterator[RequestContext]:
+def bind(request_id: str | None = None, actor: str = "system", base_url: str = "") -> Iterator[RequestContext]:
     """Make a request context current for the duration of the block."""
     context = RequestContext(request_id=request_id or uuid.uuid4().hex, actor=actor, base_url=base_url)
     token = _current.set(context)

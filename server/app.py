@@ -24,7 +24,7 @@ from server.apis import APIS, OPENAPI_DIR
 from server.db import make_engine, make_session_factory
 from server.landing import health, landing_page
 from server.logs import configure_logging
-from server.middleware import RequestContextMiddleware
+from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from server.resolver import ContextResolver
 from server.settings import Settings
 
@@ -47,9 +47,7 @@ def create_app(
     container = deps.Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))
     deps.configure(container)
 
-    app = connexion.AsyncApp(
-        __name__, specification_dir=OPENAPI_DIR, lifespan=_lifespan(container, run_workers)
-    )
+    app = connexion.AsyncApp(__name__, specification_dir=OPENAPI_DIR, lifespan=_lifespan(container, run_workers))
     for api in APIS:
         app.add_api(
             api.spec,
@@ -63,6 +61,10 @@ def create_app(
     for exception_class, handler in errors.HANDLERS:
         app.add_error_handler(exception_class, handler)
     app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # Inside the exception middleware, so what the guard refuses is answered by server.errors.
+    app.add_middleware(
+        RequestGuardMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_body_bytes=settings.max_body_bytes
+    )
     app.add_url_rule("/", "landing", landing_page)
     app.add_url_rule("/health", "health", health)
     return app

@@ -14,7 +14,7 @@ from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from common import errors as categories
@@ -88,7 +88,7 @@ def error_response(
 def status_for(error: categories.ProvisioError) -> int:
     for klass in type(error).__mro__:
         if klass in STATUS_BY_CATEGORY:
-            return STATUS_BY_CATEGORY[klass]  # type: ignore[index]
+            return STATUS_BY_CATEGORY[klass]
     return 500
 
 
@@ -130,6 +130,15 @@ def handle_integrity_error(_request: ConnexionRequest, exc: Exception) -> Connex
     return error_response(409, "CONFLICT", "Conflict", "The change conflicts with existing data.")
 
 
+def handle_data_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A value the database refused (too long, out of range): the last line of defence behind the use
+    cases' own checks, so that it is a 400 and never a 500. The database's text stays in the log."""
+    logger.warning("database refused a value: %s", getattr(exc, "orig", exc))
+    return error_response(
+        400, "INVALID_VALUE", "Bad request", "A value in the request is too long or out of range for its attribute."
+    )
+
+
 def handle_database_unavailable(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     logger.error("database error: %s", exc)
     return error_response(
@@ -159,6 +168,7 @@ HANDLERS: list[tuple[type[Exception] | int, Any]] = [
     (UnicodeDecodeError, handle_bad_encoding),
     (json.JSONDecodeError, handle_bad_encoding),
     (IntegrityError, handle_integrity_error),
+    (DataError, handle_data_error),
     (OperationalError, handle_database_unavailable),
     (Exception, handle_unexpected),
 ]

@@ -94,7 +94,13 @@ def subscription_json(subscription: EventSubscription) -> dict[str, Any]:
 
 def validate_callback(callback: str) -> None:
     """The callback must be an absolute http(s) URL with a host: anything else can never be delivered."""
-    parts = urlsplit(callback)
+    width: int | None = getattr(EventSubscription.__table__.c.callback.type, "length", None)
+    if width is not None and len(callback) > width:
+        raise InvalidCallback(f"callback is longer than {width} characters.")
+    try:
+        parts = urlsplit(callback)
+    except ValueError as error:  # an unbalanced IPv6 bracket: http://[::1/
+        raise InvalidCallback(f"callback {callback!r} is not a URL: {error}.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidCallback(f"callback {callback!r} is not an absolute http or https URL.")
     try:

@@ -9,6 +9,7 @@
 | PROVISIO_DISPATCH_INTERVAL | 0.5 | seconds between event-dispatcher polls when idle |
 | PROVISIO_DELIVERY_MAX_ATTEMPTS | 10 | event delivery attempts before a delivery goes to the dead letters |
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
+| PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
 """
 
@@ -37,6 +38,7 @@ class Settings:
     delivery_max_attempts: int = 10
     delivery_retry_base: float = 1.0
     delivery_retry_max: float = 300.0
+    max_body_bytes: int = 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,4 +60,5 @@ class Settings:
             delivery_max_attempts=int(os.environ.get("PROVISIO_DELIVERY_MAX_ATTEMPTS", "10")),
             delivery_retry_base=float(os.environ.get("PROVISIO_DELIVERY_RETRY_BASE", "1.0")),
             delivery_retry_max=float(os.environ.get("PROVISIO_DELIVERY_RETRY_MAX", "300")),
+            max_body_bytes=int(os.environ.get("PROVISIO_MAX_BODY_BYTES", str(1024 * 1024))),
         )

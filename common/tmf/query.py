@@ -38,15 +38,17 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from common import clock
 from common.tmf.errors import (
     InvalidFilterValue,
     InvalidQuery,
@@ -224,11 +226,19 @@ def _pairs(query_string: str) -> Iterable[tuple[str, str]]:
         yield unquote(name).strip(), unquote(value)
 
 
+# The largest offset a database accepts (a signed 64-bit integer on SQLite and PostgreSQL alike).
+MAX_OFFSET = 2**63 - 1
+
+
 def _non_negative_int(name: str, raw: str) -> int:
     text = raw.strip()
-    if not text.isdigit():
+    # isdigit() alone admits "²" and other digits int() refuses; ASCII digits only.
+    if not (text.isascii() and text.isdigit()):
         raise InvalidQuery(f"{name} must be a non-negative integer, not {text!r}.")
-    return int(text)
+    value = int(text)
+    if value > MAX_OFFSET:
+        raise InvalidQuery(f"{name} must be at most {MAX_OFFSET}, not {text}.")
+    return value
 
 
 def parse_sort(raw: str, spec: QuerySpec) -> tuple[SortKey, ...]:
@@ -282,8 +292,8 @@ def json_candidates(texts: Sequence[str]) -> tuple[Any, ...]:
             number = json.loads(text)
         except ValueError:
             continue
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            continue
+        if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+            continue  # NaN and Infinity are no JSON value a document can hold: match the text only
         candidates.append(int(number) if isinstance(number, float) and number.is_integer() else number)
     return tuple(dict.fromkeys(candidates, None))  # unique, order kept (1 and True collapse: fine)
 
@@ -312,12 +322,8 @@ def _typed(attribute: ColumnAttribute, text: str) -> Any:
 def parse_datetime(name: str, text: str) -> datetime:
     """ISO 8601 date-time (a ``Z`` or an offset; none means UTC) or a bare date (midnight UTC)."""
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
+        return clock.parse_utc(text)
     except ValueError:
         raise InvalidFilterValue(
             f"{name} must be an ISO 8601 date or date-time (2026-01-01, 2026-01-01T10:00:00Z), not {text!r}."
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

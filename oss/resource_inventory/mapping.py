@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from common import clock
@@ -105,7 +105,8 @@ def from_tmf(document: Mapping[str, Any], *, resource_id: str | None = None) -> 
 
 def _parse_datetime(attribute: str, value: Any) -> datetime:
     try:
-        moment = datetime.fromisoformat(str(value))
+        return clock.parse_utc(str(value))
     except ValueError:
-        raise InvalidAttributeValue(f"{attribute} must be an ISO 8601 date-time, not {value!r}.") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        raise InvalidAttributeValue(
+            f"{attribute} must be an ISO 8601 date-time in the years 1-9999, not {value!r}."
+        ) from None

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from common import clock, events
 from common.errors import Conflict
-from common.orm import new_id
+from common.orm import new_id, overlong_column
 from common.tmf import ListQuery, Page, changed_members, merge_patch, parse_list_query
 from common.uow import UnitOfWork
 from oss.resource_inventory import mapping
@@ -32,7 +32,7 @@ from oss.resource_inventory.domain import (
     classify_change,
     ensure_writable,
 )
-from oss.resource_inventory.errors import ResourceNotFound
+from oss.resource_inventory.errors import InvalidAttributeValue, ResourceNotFound
 from oss.resource_inventory.models import ResourceRow
 from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository
 
@@ -47,7 +47,7 @@ DELETE_EVENT = "ResourceDeleteEvent"
 
 def create_resource(uow: UnitOfWork, document: Mapping[str, Any], *, acting_context: str | None = None) -> ResourceData:
     """Create a resource from a TMF639 Resource_Create document (``@type`` defaults to LogicalResource)."""
-    fields = mapping.from_tmf(document)
+    fields = _checked(mapping.from_tmf(document))
     resource_type = RESOURCE_TYPES.get(fields.type or DEFAULT_TYPE)
     ensure_writable(resource_type, acting_context)
     now = clock.now()
@@ -103,7 +103,7 @@ def patch_resource(
         patch = {key: value for key, value in patch.items() if key not in ("href", "@baseType")}
         current = mapping.document_of(before)
         merged = merge_patch(current, patch)
-        fields = mapping.from_tmf(merged, resource_id=resource_id)
+        fields = _checked(mapping.from_tmf(merged, resource_id=resource_id))
         new_type = RESOURCE_TYPES.get(fields.type or DEFAULT_TYPE)
         ensure_writable(new_type, acting_context)
         merged["@baseType"] = new_type.base_type
@@ -161,6 +161,17 @@ def to_data(row: ResourceRow) -> ResourceData:
 
 
 _COLUMN_FIELDS = tuple(mapping.COLUMN_ATTRIBUTES.values()) + tuple(mapping.DATE_ATTRIBUTES.values())
+_TMF_NAME_OF_FIELD = {field_name: attribute for attribute, field_name in mapping.COLUMN_ATTRIBUTES.items()}
+
+
+def _checked(fields: mapping.ResourceFields) -> mapping.ResourceFields:
+    """Refuse a value wider than its column (400 on SQLite and PostgreSQL alike)."""
+    overlong = overlong_column(ResourceRow.__table__, fields.columns)  # type: ignore[arg-type]
+    if overlong is not None:
+        field_name, width = overlong
+        attribute = _TMF_NAME_OF_FIELD.get(field_name, field_name)
+        raise InvalidAttributeValue(f"{attribute} is longer than {width} characters.")
+    return fields
 
 
 def _apply(row: ResourceRow, fields: mapping.ResourceFields, type_name: str, base_type: str) -> None:

@@ -198,8 +198,11 @@ class Driver(abc.ABC):
     """One session to one device. Not thread-safe: one driver per worker and device.
 
     Every call has a timeout (``timeout_s`` given at construction) and raises
-    :class:`~oss.activation.drivers.errors.DeviceTimeout` when it passes. Errors the device reports
-    arrive as :class:`~oss.activation.drivers.errors.RpcFailed` with ``rpc_errors`` kept as data.
+    :class:`~oss.activation.drivers.errors.DeviceTimeout` when it passes, or
+    :class:`~oss.activation.drivers.errors.OutcomeUnknown` when the call changes running (commit,
+    confirm, cancel-commit, edit of running) and its reply is lost: read back before compensating.
+    Errors the device reports arrive as :class:`~oss.activation.drivers.errors.RpcFailed` with
+    ``rpc_errors`` kept as data.
     """
 
     device: str

@@ -72,6 +72,20 @@ class SessionClosed(DriverError):
     code = "DEVICE_SESSION_CLOSED"
 
 
+class OutcomeUnknown(DriverError):
+    """A request that changes the device (commit, confirm, cancel-commit, edit-config of running) got no
+    reply: the session dropped or the timeout passed after it was sent. The device may or may not have
+    applied it, so the caller reads back (``verify``) before it compensates; never success, never failure.
+    ``cause`` is ``"timeout"`` or ``"session-closed"``."""
+
+    code = "DEVICE_OUTCOME_UNKNOWN"
+    reason = "Device outcome unknown"
+
+    def __init__(self, device: str, operation: str, message: str, *, cause: str) -> None:
+        super().__init__(device, operation, message, details={"cause": cause})
+        self.cause = cause
+
+
 class RpcFailed(DriverError):
     """The device answered ``<rpc-error>`` (RFC 6241 §4.3)."""
 

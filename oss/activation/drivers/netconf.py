@@ -7,13 +7,17 @@ Host keys are checked against the known key of the endpoint; a device without a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import ncclient.transport.session
+import paramiko
 from lxml import etree
 from ncclient import manager
 from ncclient.operations import RaiseMode, RPCError, TimeoutExpiredError
@@ -42,8 +46,10 @@ from oss.activation.drivers.errors import (
     CapabilityMissing,
     DeviceTimeout,
     DeviceUnreachable,
+    DriverError,
     HostKeyMismatch,
     LockDenied,
+    OutcomeUnknown,
     RpcFailed,
     SessionClosed,
 )
@@ -142,8 +148,13 @@ class NetconfDriver(Driver):
             raise HostKeyMismatch(self.device, "connect", "no known SSH host key for this device")
         key_type, _, rest = host_key.strip().partition(" ")
         key_b64 = rest.split()[0] if rest else key_type
+        deadline = _ConnectDeadline(self.connect_timeout_s)
+        sock: socket.socket | None = None
         try:
+            sock = socket.create_connection((endpoint.host, endpoint.netconf_port or 830), self.connect_timeout_s)
+            deadline.guard(sock)
             self._manager = manager.connect(
+                sock=sock,
                 host=endpoint.host,
                 port=endpoint.netconf_port or 830,
                 username=endpoint.username,
@@ -154,17 +165,22 @@ class NetconfDriver(Driver):
                 unknown_host_cb=lambda host, fingerprint: False,
                 allow_agent=False,
                 look_for_keys=False,
-                timeout=self.connect_timeout_s,
+                timeout=deadline.remaining(),
                 device_params={"name": "default"},
             )
-        except SSHUnknownHostError:
-            raise HostKeyMismatch(self.device, "connect", "SSH host key does not match the known key") from None
-        except AuthenticationError:
-            raise AuthenticationFailed(self.device, "connect", "authentication refused") from None
-        except TimeoutError:
-            raise DeviceTimeout(self.device, "connect", f"no answer within {self.connect_timeout_s}s") from None
-        except (SSHError, TransportError, OSError) as exc:
-            raise DeviceUnreachable(self.device, "connect", type(exc).__name__ + ": " + _safe(exc)) from None
+        except Exception as exc:
+            deadline.cancel()
+            if sock is not None:
+                sock.close()
+            if deadline.expired or isinstance(exc, TimeoutError):
+                raise self._connect_timeout() from None
+            mapped = self._connect_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from None
+        if not deadline.cancel():  # the deadline cut the socket just as the hello arrived
+            self.drop()
+            raise self._connect_timeout()
         self._manager.timeout = self.timeout_s
         self._manager.raise_mode = RaiseMode.ERRORS  # warnings are not failures (RFC 6241 §4.3)
         self.server_capabilities = frozenset(self._manager.server_capabilities)
@@ -172,6 +188,20 @@ class NetconfDriver(Driver):
         self.quirks = detect_quirks(self.server_capabilities)
         self.session_id = str(self._manager.session_id)
         logger.debug("netconf session %s open to %s", self.session_id, self.device)
+
+    def _connect_timeout(self) -> DeviceTimeout:
+        message = f"no SSH session and hello within {self.connect_timeout_s}s"
+        return DeviceTimeout(self.device, "connect", message)
+
+    def _connect_error(self, exc: Exception) -> DriverError | None:
+        """The driver error for a failed connect, or None for an exception that is a bug."""
+        if isinstance(exc, SSHUnknownHostError):
+            return HostKeyMismatch(self.device, "connect", "SSH host key does not match the known key")
+        if isinstance(exc, AuthenticationError):
+            return AuthenticationFailed(self.device, "connect", "authentication refused")
+        if isinstance(exc, SSHError | TransportError | OSError | paramiko.SSHException | EOFError):
+            return DeviceUnreachable(self.device, "connect", type(exc).__name__ + ": " + _safe(exc))
+        return None
 
     def close(self) -> None:
         if self._manager is None:
@@ -194,9 +224,11 @@ class NetconfDriver(Driver):
             manager_, self._manager = self._manager, None
             manager_._session.close()
 
-    def _call(self, operation: str, rpc: Callable[[Any], T]) -> T:
+    def _call(self, operation: str, rpc: Callable[[Any], T], *, changes_running: bool = False) -> T:
+        """Run one RPC. When ``changes_running`` and the reply is lost (timeout, session dropped), the
+        device may have applied it: :class:`OutcomeUnknown`, so the caller reads back first."""
         if self._manager is None or not self._manager.connected:
-            raise SessionClosed(self.device, operation, "session is not open")
+            raise SessionClosed(self.device, operation, "session is not open")  # nothing was sent
         try:
             return rpc(self._manager)
         except RPCError as exc:
@@ -209,8 +241,14 @@ class NetconfDriver(Driver):
             message = "; ".join(f"{e.error_tag}: {e.error_message or ''}".strip() for e in errors)
             raise RpcFailed(self.device, operation, message, rpc_errors=errors) from None
         except TimeoutExpiredError:
-            raise DeviceTimeout(self.device, operation, f"no reply within {self.timeout_s}s") from None
+            message = f"no reply within {self.timeout_s}s"
+            if changes_running:
+                raise OutcomeUnknown(self.device, operation, message, cause="timeout") from None
+            raise DeviceTimeout(self.device, operation, message) from None
         except (SessionCloseError, TransportError) as exc:
+            if changes_running:
+                message = f"session closed before the reply ({type(exc).__name__})"
+                raise OutcomeUnknown(self.device, operation, message, cause="session-closed") from None
             raise SessionClosed(self.device, operation, type(exc).__name__) from None
 
     # -- configuration -----------------------------------------------------------------------
@@ -257,6 +295,7 @@ class NetconfDriver(Driver):
             lambda m: m.edit_config(
                 config=config, target=target, default_operation=operation, error_option=error_option
             ),
+            changes_running=target == "running",
         )
 
     def compare(self) -> str:
@@ -288,7 +327,7 @@ class NetconfDriver(Driver):
             )
             return handle
         if confirm_timeout_s is None:
-            self._call("commit", lambda m: m.commit())
+            self._call("commit", lambda m: m.commit(), changes_running=True)
             return CommitHandle(self.device, "candidate", confirmed=False)
         self.require(CONFIRMED_COMMIT, "confirmed-commit")
         if persist_id is None and self.has(CONFIRMED_COMMIT_11):
@@ -298,6 +337,7 @@ class NetconfDriver(Driver):
         self._call(
             "commit",
             lambda m: m.commit(confirmed=True, timeout=str(int(confirm_timeout_s)), persist=persist_id),
+            changes_running=True,
         )
         self._pending_confirmed, self._pending_persist_id = True, persist_id
         return CommitHandle(
@@ -315,7 +355,9 @@ class NetconfDriver(Driver):
             return
         self.require(CONFIRMED_COMMIT, "confirm")
         persist_id = persist_id or self._pending_persist_id
-        self._call("commit", lambda m: m.commit(persist_id=persist_id) if persist_id else m.commit())
+        self._call(
+            "commit", lambda m: m.commit(persist_id=persist_id) if persist_id else m.commit(), changes_running=True
+        )
         self._pending_confirmed, self._pending_persist_id = False, None
 
     def cancel_commit(self, persist_id: str | None = None) -> None:
@@ -324,7 +366,7 @@ class NetconfDriver(Driver):
             return
         self.require(CONFIRMED_COMMIT_11, "cancel-commit")
         persist_id = persist_id or self._pending_persist_id
-        self._call("cancel-commit", lambda m: m.cancel_commit(persist_id=persist_id))
+        self._call("cancel-commit", lambda m: m.cancel_commit(persist_id=persist_id), changes_running=True)
         self._pending_confirmed, self._pending_persist_id = False, None
 
     def discard(self) -> None:
@@ -361,7 +403,7 @@ class NetconfDriver(Driver):
         for node in before:
             node.set(xmlconfig.NC_OPERATION, "replace")
             config.append(node)
-        self._call("edit-config", lambda m: m.edit_config(config=config, target="running"))
+        self._call("edit-config", lambda m: m.edit_config(config=config, target="running"), changes_running=True)
         self._running_snapshot = None
 
     def verify(self, expected_xml: str) -> ReadBack:
@@ -373,6 +415,48 @@ class NetconfDriver(Driver):
             unexpected=result.unexpected,
             running=running,
         )
+
+
+class _ConnectDeadline:
+    """One deadline for the whole connect: TCP, SSH banner, key exchange, authentication, the netconf
+    subsystem and the hello. ncclient 0.7.1 passes only the TCP connect and the hello wait a timeout;
+    paramiko's banner (15 s), handshake (15 s) and auth (30 s) timers are its own, and its channel open
+    and subsystem request wait without one. When the deadline passes, the socket is shut down: every
+    paramiko wait then ends at once (EOF), and the driver reports a timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._fired = False
+        self._timer: threading.Timer | None = None
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        return self._fired or time.monotonic() >= self._end
+
+    def guard(self, sock: socket.socket) -> None:
+        def cut() -> None:
+            with self._lock:
+                if self._timer is None:
+                    return  # cancelled meanwhile
+                self._fired = True
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+        self._timer = threading.Timer(self.remaining(), cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> bool:
+        """Stop the watchdog; False if it had already cut the socket."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+            if timer is not None:
+                timer.cancel()
+            return not self._fired
 
 
 def _canonical(data_xml: str) -> str:

@@ -64,9 +64,13 @@ class NetconfTarget:
     # yuma123: nc:operation="remove" of a list entry whose parent container is absent fails with
     # data-missing (instance-required) instead of doing nothing (RFC 6241 §7.2).
     remove_needs_existing_parent: bool = False
+    # ``inject_fault(kind, **params)``: a context manager that arms a simulator fault on the device
+    # (control API) and clears it after; None where the server has no fault injection.
+    inject_fault: Callable[..., Any] | None = None
 
-    def connect(self, endpoint: DeviceEndpoint | None = None) -> Driver:
+    def connect(self, endpoint: DeviceEndpoint | None = None, timeout_s: float = RPC_TIMEOUT_S) -> Driver:
         driver = self.make(endpoint or self.endpoint)
+        driver.timeout_s = timeout_s  # read by open(): every RPC of the session is bounded by it
         driver.open()
         return driver
 
@@ -176,10 +180,11 @@ def _netconfd_target(server: Any) -> NetconfTarget:
 
 @pytest.fixture(scope="session")
 def snmpd() -> Iterator[Any]:
-    try:
-        from tests.support import snmpd as launcher  # written by the SNMP engineer
-    except ImportError as exc:
-        pytest.skip(f"snmpd launcher not available yet: {exc}")
+    from tests.support import snmpd as launcher
+
+    reason = launcher.available()
+    if reason:
+        pytest.skip(f"snmpd target unavailable: {reason}")  # a failure in CI (tests/conftest.py)
     with launcher.snmpd_server() as server:
         yield server
 
@@ -272,10 +277,12 @@ def simulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorFl
 
 
 def _sim_netconf_target(fleet: SimulatorFleet, profile: str) -> NetconfTarget:
+    endpoint = fleet.first(profile)
     return NetconfTarget(
         name=f"sim-{profile}",
-        endpoint=fleet.first(profile),
+        endpoint=endpoint,
         make=lambda endpoint: NetconfDriver(endpoint, timeout_s=RPC_TIMEOUT_S),
+        inject_fault=lambda kind, **params: fleet.fault(endpoint.name, kind, **params),
     )
 
 

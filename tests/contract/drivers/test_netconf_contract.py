@@ -23,6 +23,7 @@ from oss.activation.drivers.errors import (
     CapabilityMissing,
     HostKeyMismatch,
     LockDenied,
+    OutcomeUnknown,
     RpcFailed,
 )
 from tests.contract.drivers.conftest import (
@@ -282,3 +283,93 @@ def test_verify_reports_what_running_lacks(nc: Driver, ifname: str) -> None:
     assert not wrong.matches and any("description" in path for path in wrong.missing)
     gone = nc.verify(interface_xml(ifname, operation="delete"))
     assert not gone.matches and gone.unexpected
+
+
+# ---- device faults (targets with fault injection: the simulators) -------------------------------
+# The commit faults hit <commit> on a candidate device and <edit-config> of running on a
+# writable-running one (its edit is its commit), so every case runs on both paths.
+
+
+def _needs_fault_injection(target: NetconfTarget) -> None:
+    if target.inject_fault is None:
+        pytest.skip(f"not applicable: {target.name} has no fault injection (only the simulators have)")
+
+
+def _two_interfaces(first: str, second: str) -> str:
+    one, two = interface_xml(first, "half-1"), interface_xml(second, "half-2")
+    entries = one[one.index("<interface>") : one.rindex("</interfaces>")]
+    entries += two[two.index("<interface>") : two.rindex("</interfaces>")]
+    return f'<interfaces xmlns="{IF_NS}">{entries}</interfaces>'
+
+
+def test_partial_apply_is_a_failure_and_the_read_back_shows_the_partial_state(
+    nc_target: NetconfTarget, nc: Driver, ifname: str
+) -> None:
+    _needs_fault_injection(nc_target)
+    both = _two_interfaces(ifname, ifname + "b")
+    assert nc_target.inject_fault is not None
+    with nc_target.inject_fault("partial-apply", count=1), pytest.raises(RpcFailed) as failed:
+        apply(nc, both)
+    assert failed.value.error_tags == ("operation-failed",)
+    readback = nc.verify(both)
+    assert not readback.matches  # the driver does not trust the error to mean "nothing changed"
+    assert running_has(nc, ifname) and not running_has(nc, ifname + "b")
+    assert any(ifname + "b" in path for path in readback.missing), readback.missing
+    nc.rollback()
+    if nc.has(CANDIDATE):
+        # No pending confirmed commit to cancel: discard resets candidate only; running keeps the half.
+        assert running_has(nc, ifname)
+    else:
+        assert not running_has(nc, ifname)  # the writable-running snapshot restores running
+
+
+def test_session_dropped_mid_commit_is_outcome_unknown_and_the_read_back_tells(
+    nc_target: NetconfTarget, nc: Driver, ifname: str
+) -> None:
+    _needs_fault_injection(nc_target)
+    assert nc_target.inject_fault is not None
+    with nc_target.inject_fault("drop-session-mid-commit", count=1), pytest.raises(OutcomeUnknown) as unknown:
+        apply(nc, interface_xml(ifname, "dropped"))
+    assert unknown.value.cause == "session-closed"
+    assert unknown.value.operation == ("commit" if nc.has(CANDIDATE) else "edit-config")
+    assert unknown.value.details["cause"] == "session-closed"
+    observer = nc_target.connect()
+    try:
+        assert observer.verify(interface_xml(ifname, "dropped")).matches  # the device did apply it
+    finally:
+        observer.close()
+
+
+def test_commit_without_reply_in_time_is_outcome_unknown(nc_target: NetconfTarget, ifname: str) -> None:
+    _needs_fault_injection(nc_target)
+    assert nc_target.inject_fault is not None
+    late = interface_xml(ifname, "late")
+    driver = nc_target.connect(timeout_s=0.5)
+    try:
+        # Staged before the fault (candidate edit, or the writable-running snapshot and a first edit).
+        driver.load_candidate(late if driver.has(CANDIDATE) else interface_xml(ifname, "early"))
+        with nc_target.inject_fault("slow-reply", delay_ms=1500, count=1), pytest.raises(OutcomeUnknown) as unknown:
+            if driver.has(CANDIDATE):
+                driver.commit()
+            else:
+                driver.load_candidate(late)
+        assert unknown.value.cause == "timeout"
+    finally:
+        driver.drop()
+    observer = nc_target.connect()
+    try:
+        assert wait_for(lambda: observer.verify(late).matches, 5, 0.05)  # applied; only the reply was late
+        apply(observer, interface_xml(ifname, operation="delete"))
+    finally:
+        observer.close()
+
+
+def test_commit_rpc_error_is_a_failure_and_nothing_is_applied(
+    nc_target: NetconfTarget, nc: Driver, ifname: str
+) -> None:
+    _needs_fault_injection(nc_target)
+    assert nc_target.inject_fault is not None
+    with nc_target.inject_fault("commit-rpc-error", count=1), pytest.raises(RpcFailed) as failed:
+        apply(nc, interface_xml(ifname, "refused"))
+    assert failed.value.rpc_errors[0].error_tag == "operation-failed"
+    assert not running_has(nc, ifname)

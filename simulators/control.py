@@ -15,6 +15,7 @@ Routes (all JSON; errors are ``{"error": CODE, "message": TEXT}``):
   parameters inline, as in the faults file),
   ``DELETE /devices/{name}/faults`` (all) and ``DELETE /devices/{name}/faults/{kind}``.
 - ``POST /devices/{name}/reboot``: sessions drop, running reverts to startup.
+- ``PATCH /devices/{name}`` ``{"commit_latency_ms": L}``: this device's commit latency from now on.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def device_summary(fleet: Fleet, running: RunningDevice) -> dict[str, Any]:
         "snmp_port": running.snmp.port if running.snmp else None,
         "datastores": list(running.device.datastore_names()),
         "faults": running.device.faults.to_json(),
+        "commit_latency_ms": running.device.commit_latency_ms,
         "ssh_host_key_fingerprint": running.manifest_entry(fleet.config.host).ssh_host_key_fingerprint,
     }
 
@@ -168,6 +170,18 @@ def build_app(fleet: Fleet) -> Starlette:
             running.device.faults.clear(kind)
         return Response(status_code=204)
 
+    async def patch_device(request: Request) -> Response:
+        running = lookup(request)
+        document = await read_json(request)
+        if not isinstance(document, dict) or set(document) != {"commit_latency_ms"}:
+            raise ApiError(422, "INVALID_CHANGE", 'only {"commit_latency_ms": L} can be changed')
+        latency = document["commit_latency_ms"]
+        if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
+            raise ApiError(422, "INVALID_CHANGE", f"commit_latency_ms must be an integer >= 0, not {latency!r}")
+        running.device.commit_latency_ms = latency
+        logger.info("%s: commit latency %d ms", running.name, latency)
+        return JSONResponse(device_summary(fleet, running))
+
     async def reboot(request: Request) -> Response:
         running = lookup(request)
         await fleet.reboot(running.name)
@@ -176,6 +190,7 @@ def build_app(fleet: Fleet) -> Starlette:
     routes = [
         Route("/devices", list_devices, methods=["GET"]),
         Route("/devices/{name}", get_device, methods=["GET"]),
+        Route("/devices/{name}", patch_device, methods=["PATCH"]),
         Route("/devices/{name}/datastores/{datastore}", get_datastore, methods=["GET"]),
         Route("/devices/{name}/datastores/{datastore}", put_running, methods=["PUT"]),
         Route("/devices/{name}/faults", list_faults, methods=["GET"]),

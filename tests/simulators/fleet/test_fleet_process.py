@@ -333,6 +333,49 @@ def test_commit_rpc_error_fault_fails_one_commit_then_clears(shared_fleet: Fleet
     assert control.get("/devices/pe1/faults").json() == []
 
 
+def test_slow_reply_fault_set_at_run_time_delays_the_next_reply(
+    shared_fleet: FleetProcess, control: httpx.Client
+) -> None:
+    with netconf(shared_fleet.manifest.device("cpe1")) as session:
+        assert control.post("/devices/cpe1/faults", json={"kind": "slow-reply", "delay_ms": 400, "count": 1}).is_success
+        started = time.monotonic()
+        interface_descriptions(session)
+        slow = time.monotonic() - started
+        started = time.monotonic()
+        interface_descriptions(session)
+        fast = time.monotonic() - started
+    assert slow >= 0.4 > fast
+    assert control.get("/devices/cpe1/faults").json() == []  # its one firing was used
+
+
+def _timed_running_edit(device: DeviceEntry, description: str) -> float:
+    interface = PROFILES["cpe"].interfaces[0]
+    config = (
+        f'<config><interfaces xmlns="{IETF_INTERFACES}"><interface><name>{interface}</name>'
+        f"<description>{description}</description></interface></interfaces></config>"
+    )
+    with netconf(device) as session:
+        started = time.monotonic()
+        session.edit_config(target="running", config=config)
+        return time.monotonic() - started
+
+
+def test_commit_latency_from_the_command_line_and_per_device_from_the_control_api(
+    start_fleet: Callable[..., FleetProcess],
+) -> None:
+    fleet = start_fleet("--devices", "2", "--profile", "cpe", "--commit-latency-ms", "400")
+    first, second = fleet.manifest.devices
+    with httpx.Client(base_url=fleet.manifest.control_url, timeout=DEADLINE_S) as client:
+        assert [d["commit_latency_ms"] for d in client.get("/devices").json()] == [400, 400]
+        assert _timed_running_edit(first, "slow") >= 0.4
+        changed = client.patch(f"/devices/{first.name}", json={"commit_latency_ms": 0})
+        assert changed.status_code == 200 and changed.json()["commit_latency_ms"] == 0
+        assert _timed_running_edit(first, "fast") < 0.4
+        assert _timed_running_edit(second, "still slow") >= 0.4  # per device: the other one kept its latency
+        assert client.patch(f"/devices/{first.name}", json={"commit_latency_ms": -1}).status_code == 422
+        assert client.patch(f"/devices/{first.name}", json={"name": "x"}).status_code == 422
+
+
 def test_reboot_reverts_running_to_startup_and_drops_sessions(
     shared_fleet: FleetProcess, control: httpx.Client
 ) -> None:

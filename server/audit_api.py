@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion import request
 from sqlalchemy import func, select
 
 from common import clock, request_context, tmf
@@ -18,6 +17,7 @@ from common.audit import AuditRecord
 from common.errors import NotFound
 from common.events import EventSubscription
 from server import deps, dispatcher
+from server.responses import paging_headers, raw_query_string
 
 BASE_PATH = "/provisio/audit/v1"
 DEFAULT_LIMIT = 100
@@ -46,7 +46,7 @@ AUDIT_QUERY = tmf.QuerySpec(
 def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
     """Newest first unless ``sort`` says otherwise; TMF630 filters (``actor=alice``,
     ``recordedAt.gte=...``) and paging come from ``common.tmf``, parsed from the raw query string."""
-    query = tmf.parse_list_query(_raw_query_string(), AUDIT_QUERY)
+    query = tmf.parse_list_query(raw_query_string(), AUDIT_QUERY)
     condition = tmf.where_clause(query)
     ordering = tmf.order_by(query, AUDIT_QUERY) if query.sort else [AuditRecord.id.desc()]
     with deps.uow() as tx:
@@ -59,7 +59,7 @@ def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Head
             .all()
         )
         body = [tmf.project(audit_record_json(record), query.fields) for record in records]
-    return body, 200, _paging(total, len(body))
+    return body, 200, paging_headers(total, len(body))
 
 
 def retrieve_audit_record(id: str) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def list_event_subscription(
             }
             for row in rows
         ]
-    return body, 200, _paging(total, len(body))
+    return body, 200, paging_headers(total, len(body))
 
 
 def list_event_delivery(
@@ -113,7 +113,7 @@ def list_event_delivery(
         body, total = dispatcher.list_deliveries(
             tx.session, state=state, subscription_id=subscriptionId, event_id=eventId, offset=offset, limit=limit
         )
-    return body, 200, _paging(total, len(body))
+    return body, 200, paging_headers(total, len(body))
 
 
 def redeliver_event_delivery(id: str) -> dict[str, Any]:
@@ -140,15 +140,6 @@ def audit_record_json(record: AuditRecord) -> dict[str, Any]:
         "before": record.before,
         "after": record.after,
     }
-
-
-def _paging(total: int, returned: int) -> Headers:
-    return {"X-Total-Count": str(total), "X-Result-Count": str(returned)}
-
-
-def _raw_query_string() -> str:
-    raw: bytes = request.scope.get("query_string", b"")
-    return raw.decode("latin-1")
 
 
 def _as_int(text: str) -> int | None:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion import request
-
 from common.tmf import parse_fields
 from oss.resource_inventory import mapping, service
 from server import deps
 from server.hub import register_listener, unregister_listener
-from server.responses import created, listed, no_content
+from server.responses import created, listed, no_content, raw_query_string
 
 __all__ = [
     "create_resource",
@@ -30,7 +28,7 @@ __all__ = [
 def list_resource(**_declared: Any) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
     # The declared parameters (fields, offset, limit, sort) were validated by connexion; the raw query
     # string is parsed once, with the free-form filters, by common.tmf.
-    query = service.parse_query(_raw_query_string())
+    query = service.parse_query(raw_query_string())
     page = service.list_resources(deps.uow(), query)
     return listed([mapping.to_tmf(resource, query.fields) for resource in page.items], page)
 
@@ -52,8 +50,3 @@ def patch_resource(id: str, body: dict[str, Any]) -> dict[str, Any]:
 def delete_resource(id: str) -> tuple[None, int]:
     service.delete_resource(deps.uow(), id)
     return no_content()
-
-
-def _raw_query_string() -> str:
-    raw: bytes = request.scope.get("query_string", b"")
-    return raw.decode("latin-1")

@@ -94,12 +94,7 @@ def patch_resource(
 ) -> ResourceData:
     """Apply a JSON merge-patch (RFC 7396) to a resource and publish what changed."""
     with uow as tx:
-        repository = ResourceRepository(tx.session)
-        row = repository.get_for_update(resource_id)
-        if row is None:
-            raise ResourceNotFound(resource_id)
-        before = to_data(row)
-        ensure_writable(RESOURCE_TYPES.get(before.type), acting_context)
+        row, before = _lock_writable(ResourceRepository(tx.session), resource_id, acting_context)
         patch = {key: value for key, value in patch.items() if key not in ("href", "@baseType")}
         current = mapping.document_of(before)
         merged = merge_patch(current, patch)
@@ -127,16 +122,24 @@ def patch_resource(
 def delete_resource(uow: UnitOfWork, resource_id: str, *, acting_context: str | None = None) -> None:
     with uow as tx:
         repository = ResourceRepository(tx.session)
-        row = repository.get_for_update(resource_id)
-        if row is None:
-            raise ResourceNotFound(resource_id)
-        resource = to_data(row)
-        ensure_writable(RESOURCE_TYPES.get(resource.type), acting_context)
+        row, resource = _lock_writable(repository, resource_id, acting_context)
         repository.delete(row)
         tx.session.flush()
         _publish(tx, DELETE_EVENT, resource)
         tx.commit()
     logger.info("deleted resource %s", resource_id)
+
+
+def _lock_writable(
+    repository: ResourceRepository, resource_id: str, acting_context: str | None
+) -> tuple[ResourceRow, ResourceData]:
+    """The row, locked for this transaction, and its data; 404 if absent, 409 if another context owns it."""
+    row = repository.get_for_update(resource_id)
+    if row is None:
+        raise ResourceNotFound(resource_id)
+    resource = to_data(row)
+    ensure_writable(RESOURCE_TYPES.get(resource.type), acting_context)
+    return row, resource
 
 
 def to_data(row: ResourceRow) -> ResourceData:

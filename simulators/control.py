@@ -14,7 +14,8 @@ Routes (all JSON; errors are ``{"error": CODE, "message": TEXT}``):
 - ``GET /devices/{name}/faults``, ``POST`` one ``{"kind": ..., "params": {...}}`` (or the
   parameters inline, as in the faults file),
   ``DELETE /devices/{name}/faults`` (all) and ``DELETE /devices/{name}/faults/{kind}``.
-- ``POST /devices/{name}/reboot``: sessions drop, running reverts to startup.
+- ``POST /devices/{name}/reboot`` (optional body ``{"down_ms": D}``): sessions drop, running reverts
+  to startup, and for D ms the device refuses NETCONF connections and drops SNMP requests.
 - ``PATCH /devices/{name}`` ``{"commit_latency_ms": L}``: this device's commit latency from now on.
 """
 
@@ -69,6 +70,8 @@ def device_summary(fleet: Fleet, running: RunningDevice) -> dict[str, Any]:
         "datastores": list(running.device.datastore_names()),
         "faults": running.device.faults.to_json(),
         "commit_latency_ms": running.device.commit_latency_ms,
+        "booting": running.device.is_booting(),
+        "reboots": running.device.reboots,
         "ssh_host_key_fingerprint": running.manifest_entry(fleet.config.host).ssh_host_key_fingerprint,
     }
 
@@ -149,25 +152,24 @@ def build_app(fleet: Fleet) -> Starlette:
         # Parameters may also sit next to "kind", as in the faults file.
         params = {**params, **{k: v for k, v in document.items() if k not in ("kind", "params")}}
         try:
-            validate_params(params)
+            validate_params(params, kind=kind)
         except FaultsFileError as error:
             raise ApiError(422, "INVALID_FAULT", str(error)) from error
         fault = Fault(kind, params)
-        running.device.faults.set(fault)
+        fleet.set_fault(running.name, fault)
         logger.info("%s: fault %s set %s", running.name, kind, params)
         return JSONResponse(fault.to_json(), status_code=201)
 
     async def clear_faults(request: Request) -> Response:
         running = lookup(request)
         kind_name = request.path_params.get("kind")
-        if kind_name is None:
-            running.device.faults.clear()
-        else:
+        kind: FaultKind | None = None
+        if kind_name is not None:
             try:
                 kind = FaultKind(kind_name)
             except ValueError:
                 raise ApiError(404, "UNKNOWN_FAULT_KIND", f"no fault kind {kind_name!r}") from None
-            running.device.faults.clear(kind)
+        fleet.clear_faults(running.name, kind)
         return Response(status_code=204)
 
     async def patch_device(request: Request) -> Response:
@@ -184,7 +186,12 @@ def build_app(fleet: Fleet) -> Starlette:
 
     async def reboot(request: Request) -> Response:
         running = lookup(request)
-        await fleet.reboot(running.name)
+        body = await request.body()
+        document = await read_json(request) if body.strip() else {}
+        down_ms = document.get("down_ms", 0) if isinstance(document, dict) else None
+        if isinstance(down_ms, bool) or not isinstance(down_ms, int | float) or down_ms < 0:
+            raise ApiError(422, "INVALID_CHANGE", 'the body is empty or {"down_ms": D} with D >= 0')
+        await fleet.reboot(running.name, down_ms=down_ms)
         return JSONResponse(device_summary(fleet, running))
 
     routes = [

@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -110,6 +111,10 @@ class Device:
         self.sessions: dict[int, SessionHandle] = {}
         #: serialises commits while they sleep for the commit latency (created on first use)
         self.commit_guard: asyncio.Lock | None = None
+        #: how many times this device rebooted in this run (control API ``reboots``)
+        self.reboots = 0
+        #: time.monotonic() at which a reboot in progress ends; 0 when the device is up
+        self._up_at = 0.0
         self._next_session_id = 1
         self._if_index: dict[str, int] = dict(if_index or {})
         self._listeners: list[Callable[[Device], None]] = []
@@ -179,9 +184,15 @@ class Device:
         self._next_session_id += 1
         return session_id
 
-    def reboot(self) -> None:
-        """running <- startup; sessions dropped, locks released, pending confirmed commit cancelled."""
-        logger.info("%s: reboot", self.name)
+    def reboot(self, down_ms: float = 0) -> None:
+        """running <- startup; sessions dropped, locks released, pending confirmed commit cancelled.
+
+        For ``down_ms`` afterwards the device is booting (:meth:`is_booting`): its NETCONF server
+        refuses connections and its SNMP agent drops requests, as a router does until it is up.
+        """
+        logger.info("%s: reboot (down %d ms)", self.name, down_ms)
+        self.reboots += 1
+        self._up_at = time.monotonic() + down_ms / 1000 if down_ms > 0 else 0.0
         if self.pending_confirm is not None:
             self.pending_confirm.cancel_timer()
             self.pending_confirm = None
@@ -193,6 +204,16 @@ class Device:
             self.replace_running(copy.deepcopy(self.startup))
         self.candidate = copy.deepcopy(self.running)
         self.candidate_dirty = False
+
+    def is_booting(self) -> bool:
+        """Whether a reboot's down time is still running."""
+        if self._up_at and time.monotonic() >= self._up_at:
+            self._up_at = 0.0
+        return bool(self._up_at)
+
+    def finish_boot(self) -> None:
+        """End a reboot's down time now (the reboot fault was cleared)."""
+        self._up_at = 0.0
 
     # --- persistence -------------------------------------------------------------------------------
 

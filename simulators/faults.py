@@ -18,6 +18,12 @@ Parameters understood by the NETCONF server:
 - ``drop-session-mid-commit``: the session is closed after the commit started; the change *is* applied
   (a real client cannot tell, so it must read back).
 - ``snmp-timeout``: consulted by the SNMP agent (no answer).
+- ``slow-reply`` is consulted by the SNMP agent too: each answer leaves ``delay_ms`` later.
+- ``reboot``: run by the fleet on its event loop (:mod:`simulators.reboot`), not consulted per request:
+  ``after_ms`` (one reboot that long after the fault is set, then the fault clears itself),
+  ``every_ms`` (a reboot every period, each one rolled against ``probability`` and counted against
+  ``count``), ``down_ms`` (how long the device boots: NETCONF connections are refused and SNMP
+  requests dropped; default :data:`DEFAULT_DOWN_MS`).
 """
 
 from __future__ import annotations
@@ -39,6 +45,15 @@ class FaultKind(StrEnum):
     PARTIAL_APPLY = "partial-apply"
     DROP_SESSION_MID_COMMIT = "drop-session-mid-commit"
     SNMP_TIMEOUT = "snmp-timeout"
+    REBOOT = "reboot"
+
+
+#: How long a device scripted to reboot stays down when the fault names no ``down_ms``: short, so
+#: that tests need not wait, yet long enough for a client to meet the refused connection.
+DEFAULT_DOWN_MS = 100
+
+#: ``slow-reply`` without ``delay_ms``.
+DEFAULT_DELAY_MS = 1000
 
 
 @dataclass
@@ -48,6 +63,11 @@ class Fault:
 
     kind: FaultKind
     params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def delay_s(self) -> float:
+        """``delay_ms`` in seconds (``slow-reply``), the same for NETCONF and SNMP."""
+        return float(self.params.get("delay_ms", DEFAULT_DELAY_MS)) / 1000
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": str(self.kind), "params": dict(self.params)}

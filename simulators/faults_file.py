@@ -14,7 +14,8 @@ mapping. Each fault names its ``kind`` and its parameters, either inline or unde
         - kind: refuse-connection
           params: {probability: 0.5}
 
-Common parameters: ``delay_ms`` (>= 0), ``probability`` (0..1, drawn from the device's seeded
+Common parameters: ``delay_ms`` (>= 0; ``after_ms``, ``down_ms`` likewise, ``every_ms`` >= 1 for
+``reboot``, which needs one of ``after_ms`` and ``every_ms``), ``probability`` (0..1, drawn from the device's seeded
 random generator, so ``--seed`` makes a run repeatable), ``count`` (>= 1, how many times the fault
 fires before it clears itself). Other parameters are passed to the fault unchanged.
 
@@ -135,16 +136,24 @@ def _parse_rule(pattern: str, entry: Any, where: str) -> FaultRule:
     if not isinstance(params, dict):
         raise FaultsFileError(f"{where}: 'params' must be a mapping")
     params = {**params, **entry}
-    validate_params(params, where)
+    validate_params(params, where, kind)
     return FaultRule(pattern=pattern, kind=kind, params=params)
 
 
-def validate_params(params: dict[str, Any], where: str = "fault") -> None:
-    """Check the common parameters' types and ranges (shared with the control API)."""
-    if "delay_ms" in params:
-        value = params["delay_ms"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise FaultsFileError(f"{where}: delay_ms must be a number >= 0, not {value!r}")
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+def validate_params(params: dict[str, Any], where: str = "fault", kind: FaultKind | None = None) -> None:
+    """Check the parameters' types and ranges (shared with the control API)."""
+    for name in ("delay_ms", "after_ms", "down_ms"):
+        if name in params and (not _is_number(params[name]) or params[name] < 0):
+            raise FaultsFileError(f"{where}: {name} must be a number >= 0, not {params[name]!r}")
+    if "every_ms" in params and (not _is_number(params["every_ms"]) or params["every_ms"] < 1):
+        # A period under a millisecond would keep the event loop busy rebooting.
+        raise FaultsFileError(f"{where}: every_ms must be a number >= 1, not {params['every_ms']!r}")
+    if kind == FaultKind.REBOOT and "after_ms" not in params and "every_ms" not in params:
+        raise FaultsFileError(f"{where}: a reboot fault needs after_ms (once) or every_ms (periodic)")
     if "probability" in params:
         value = params["probability"]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:

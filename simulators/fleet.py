@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
-from simulators.faults import FaultSet
+from simulators.faults import Fault, FaultKind, FaultSet
 from simulators.faults_file import FaultPlan, load_faults_file
 from simulators.hostkeys import (
     CredentialSource,
@@ -41,6 +41,7 @@ from simulators.hostkeys import (
 )
 from simulators.manifest import DeviceEntry, Manifest, SnmpCredentials, SnmpV3User, write_manifest
 from simulators.profiles import PROFILES, Profile
+from simulators.reboot import RebootScheduler
 
 if TYPE_CHECKING:
     # The protocol stacks (yangson, asyncssh server, pysnmp) load only when a fleet starts, so that
@@ -184,6 +185,7 @@ class Fleet:
     _state_dir: Path | None = None
     _control: Any = None
     _client_keys: list[asyncssh.SSHKey] = field(default_factory=list)
+    _reboots: RebootScheduler | None = None
     _started: bool = False
     _stopped: bool = False
 
@@ -219,6 +221,10 @@ class Fleet:
 
         self._control = ControlServer(self)
         self.control_url = await self._control.start(self.config.host, self.config.control_port)
+        # Reboot faults from the faults file count their after_ms from here: every device is up.
+        self._reboots = RebootScheduler(self.reboot)
+        for running in self.devices.values():
+            self._reboots.arm(running.name, running.device.faults)
         write_manifest(self.config.manifest, self.manifest())
         self._started = True
         logger.info("manifest written to %s", self.config.manifest)
@@ -314,11 +320,38 @@ class Fleet:
             devices=[running.manifest_entry(self.config.host) for running in self.devices.values()],
         )
 
-    async def reboot(self, name: str) -> None:
-        """Reboot one device: sessions drop and running reverts to startup, as on a real router."""
+    @property
+    def reboot_scheduler(self) -> RebootScheduler | None:
+        return self._reboots
+
+    async def reboot(self, name: str, down_ms: float = 0) -> None:
+        """Reboot one device: sessions drop and running reverts to startup, as on a real router.
+
+        The one path for both the control API's reboot and the ``reboot`` fault. For ``down_ms``
+        afterwards the device refuses NETCONF connections and drops SNMP requests.
+        """
+        running = self.devices[name]
         # Device.reboot aborts the NETCONF sessions it knows, releases locks and cancels a pending
-        # confirmed commit.
-        self.devices[name].device.reboot()
+        # confirmed commit; the endpoint then cuts every SSH connection, also those still in auth.
+        running.device.reboot(down_ms=down_ms)
+        if running.netconf is not None:
+            await running.netconf.drop_sessions()
+
+    def set_fault(self, name: str, fault: Fault) -> None:
+        """Arm ``fault`` on one device (replacing that kind); a reboot fault's clock starts now."""
+        running = self.devices[name]
+        running.device.faults.set(fault)
+        if fault.kind == FaultKind.REBOOT and self._reboots is not None:
+            self._reboots.arm(name, running.device.faults)
+
+    def clear_faults(self, name: str, kind: FaultKind | None = None) -> None:
+        """Disarm one kind of fault or all; clearing ``reboot`` also ends a boot in progress."""
+        running = self.devices[name]
+        running.device.faults.clear(kind)
+        if kind in (None, FaultKind.REBOOT):
+            if self._reboots is not None:
+                self._reboots.disarm(name)
+            running.device.finish_boot()
 
     async def stop(self) -> None:
         """Close the control API and every listener, then persist device state. Idempotent."""
@@ -326,6 +359,8 @@ class Fleet:
             return
         self._stopped = True
         started = time.monotonic()
+        if self._reboots is not None:
+            await self._reboots.close()
         if self._control is not None:
             await self._control.stop()
         logger.debug("control API stopped after %.2f s", time.monotonic() - started)

@@ -1,5 +1,6 @@
 """NETCONF over SSH for one simulated device (RFC 6242): an asyncssh listener with a ``netconf``
-subsystem, password and public-key authentication, and the refuse-connection fault at accept."""
+subsystem, password and public-key authentication, and the refuse-connection fault (and a reboot's
+down time) at accept."""
 
 from __future__ import annotations
 
@@ -25,12 +26,18 @@ class NetconfEndpoint:
         self.device = device
         self.port = 0
         self.sessions: set[NetconfSession] = set()
+        #: every SSH connection, also those still authenticating, so that a reboot drops them all
+        self.connections: set[asyncssh.SSHServerConnection] = set()
         self._server: asyncssh.SSHAcceptor | None = None
 
     async def drop_sessions(self) -> None:
-        """Abort every session of this listener (their locks and non-persisted commits go with them)."""
+        """Abort every session and SSH connection of this listener (their locks and non-persisted
+        commits go with them), as a reboot cuts every TCP connection."""
         for session in list(self.sessions):
             session.abort()
+        for conn in list(self.connections):
+            conn.abort()
+        self.connections.clear()
 
     async def close(self) -> None:
         if self._server is not None:
@@ -51,9 +58,21 @@ class _SshServer(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
-        if self._endpoint.device.faults.active(FaultKind.REFUSE_CONNECTION) is not None:
-            logger.info("%s: connection refused (fault)", self._endpoint.device.name)
+        device = self._endpoint.device
+        # Booting first, so that a refuse-connection count is not spent while the device is down anyway.
+        if device.is_booting():
+            logger.info("%s: connection refused (booting)", device.name)
             conn.abort()
+            return
+        if device.faults.active(FaultKind.REFUSE_CONNECTION) is not None:
+            logger.info("%s: connection refused (fault)", device.name)
+            conn.abort()
+            return
+        self._endpoint.connections.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._conn is not None:
+            self._endpoint.connections.discard(self._conn)
 
     def begin_auth(self, username: str) -> bool:
         return True

@@ -148,7 +148,7 @@ class NetconfSession(asyncssh.SSHServerSession[bytes]):
                 return
             slow = self.device.faults.active(FaultKind.SLOW_REPLY)
             if slow is not None:
-                await asyncio.sleep(float(slow.params.get("delay_ms", 1000)) / 1000)
+                await asyncio.sleep(slow.delay_s)
             self._write(reply)
             if ctx is not None and ctx.close_after_reply:
                 if self._chan is not None:

@@ -10,7 +10,9 @@ Entry point for the fleet::
 ``credentials`` is :class:`simulators.manifest.SnmpCredentials` (v2c ``community_ro`` and
 ``community_rw``; ``v3.user``, ``v3.auth_key``, ``v3.priv_key``: USM authPriv with HMAC-SHA-96 and
 AES-128, RFC 3414/RFC 3826), re-exported here as :class:`SnmpCredentials`. Every device may have its own
-communities and v3 keys. Faults: ``snmp-timeout`` (``device.faults``) drops requests silently.
+communities and v3 keys. Faults (``device.faults``): ``snmp-timeout`` drops requests silently,
+``slow-reply`` sends each answer ``delay_ms`` late, and while the device boots after a reboot every
+request is dropped.
 
 What is served and how writes work: :mod:`simulators.snmp.mib` (reads, computed from ``running`` at each
 request), :mod:`simulators.snmp.setops` (SET: all varbinds checked, one ``set_running_out_of_band``).

@@ -116,6 +116,8 @@ class DeviceAgent:
 
     def handle(self, datagram: bytes) -> bytes | None:
         """The answer to one datagram, or None when the agent stays silent."""
+        if self.device.is_booting():
+            return None  # a rebooting router has no agent yet: the request is lost, as on the wire
         try:
             version = _message_version(datagram)
             if version == api.SNMP_VERSION_2C:
@@ -464,7 +466,19 @@ class _AgentProtocol(asyncio.DatagramProtocol):
         except Exception:  # one bad datagram must never stop the agent
             logger.exception("%s: SNMP request from %s failed", self.agent.device.name, addr)
             return
-        if answer is not None and self.transport is not None:
+        if answer is None:
+            return
+        # slow-reply is decided once per answer, as NETCONF decides it once per rpc-reply. The answer
+        # is computed now (a SET is applied now) and leaves later, as from an agent slow to respond;
+        # other requests are served meanwhile.
+        slow = self.agent.device.faults.active(FaultKind.SLOW_REPLY)
+        if slow is None:
+            self._send(answer, addr)
+        else:
+            asyncio.get_running_loop().call_later(slow.delay_s, self._send, answer, addr)
+
+    def _send(self, answer: bytes, addr: tuple[str, int]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(answer, addr)
 
 

@@ -64,8 +64,8 @@ class SnmpClient:
     def __init__(self) -> None:
         self.engine = SnmpEngine()
 
-    async def _target(self, port: int) -> UdpTransportTarget:
-        return await UdpTransportTarget.create(("127.0.0.1", port), timeout=TIMEOUT, retries=0)
+    async def _target(self, port: int, timeout: float = TIMEOUT) -> UdpTransportTarget:
+        return await UdpTransportTarget.create(("127.0.0.1", port), timeout=timeout, retries=0)
 
     @staticmethod
     def _answer(result: tuple[Any, Any, Any, Any]) -> Answer:
@@ -74,9 +74,10 @@ class SnmpClient:
         pairs = [(str(name), value) for name, value in varbinds]
         return Answer(indication, status_name, int(index or 0), pairs)
 
-    async def get(self, port: int, auth: Any, *oids: str) -> Answer:
+    async def get(self, port: int, auth: Any, *oids: str, timeout: float = TIMEOUT) -> Answer:
         objects = [ObjectType(ObjectIdentity(oid)) for oid in oids]
-        result = await get_cmd(self.engine, auth, await self._target(port), ContextData(), *objects, lookupMib=False)
+        target = await self._target(port, timeout)
+        result = await get_cmd(self.engine, auth, target, ContextData(), *objects, lookupMib=False)
         return self._answer(result)
 
     async def next(self, port: int, auth: Any, *oids: str) -> Answer:

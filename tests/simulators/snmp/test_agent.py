@@ -6,6 +6,8 @@ those of RFC 3416 §4.2.5 and of a typically configured real agent (compare test
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from pysnmp.proto.rfc1902 import Integer32, OctetString
@@ -360,6 +362,59 @@ def test_snmp_timeout_fault_drops_requests_until_it_is_used_up(
     loop_thread.call(lambda: device.faults.set(Fault(FaultKind.SNMP_TIMEOUT, {"count": 1})))
 
     dropped = loop_thread.run(client.get(agent.port, RO, SYS_NAME))
+    answered = loop_thread.run(client.get(agent.port, RO, SYS_NAME))
+
+    assert dropped.timed_out
+    assert answered.error_indication is None and str(answered.values()[0]) == "pe1"
+
+
+def test_slow_reply_fault_delays_the_snmp_answer_then_clears(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
+    loop_thread.call(lambda: device.faults.set(Fault(FaultKind.SLOW_REPLY, {"delay_ms": 400, "count": 1})))
+
+    started = time.monotonic()
+    slow = loop_thread.run(client.get(agent.port, RO, SYS_NAME, timeout=5.0))
+    slow_s = time.monotonic() - started
+    started = time.monotonic()
+    fast = loop_thread.run(client.get(agent.port, RO, SYS_NAME, timeout=5.0))
+    fast_s = time.monotonic() - started
+
+    assert slow.error_indication is None and str(slow.values()[0]) == "pe1"
+    assert fast.error_indication is None and str(fast.values()[0]) == "pe1"
+    assert slow_s >= 0.4 > fast_s
+    assert loop_thread.call(device.faults.list) == []
+
+
+def test_slow_reply_fault_does_not_hold_up_other_requests(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
+    # A 1.5 s delay on the first answer only; a second manager asking meanwhile is answered at once,
+    # because the agent schedules the late answer instead of sleeping.
+    loop_thread.call(lambda: device.faults.set(Fault(FaultKind.SLOW_REPLY, {"delay_ms": 1500, "count": 1})))
+
+    async def both() -> tuple[float, float]:
+        started = time.monotonic()
+        slow = asyncio.ensure_future(client.get(agent.port, RO, SYS_NAME, timeout=5.0))
+        await asyncio.sleep(0)  # the slow request is sent first
+        fast = await client.get(agent.port, RO, SYS_NAME, timeout=5.0)
+        fast_s = time.monotonic() - started
+        assert fast.error_indication is None
+        assert (await slow).error_indication is None
+        return fast_s, time.monotonic() - started
+
+    fast_s, slow_s = loop_thread.run(both())
+
+    assert fast_s < 1.5 <= slow_s
+
+
+def test_booting_device_drops_snmp_requests_until_it_is_up(
+    loop_thread: LoopThread, client: SnmpClient, agent: SnmpEndpoint, device: Device
+) -> None:
+    loop_thread.call(lambda: device.reboot(down_ms=600_000))
+
+    dropped = loop_thread.run(client.get(agent.port, RO, SYS_NAME))
+    loop_thread.call(device.finish_boot)
     answered = loop_thread.run(client.get(agent.port, RO, SYS_NAME))
 
     assert dropped.timed_out

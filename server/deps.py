@@ -32,9 +32,7 @@ def configure(container: Container) -> None:
 
 def container() -> Container:
     if _container is None:
-        raise RuntimeError(
-            "server.deps.configure() was not called: build the app with server.app.create_app()"
-        )
+        raise RuntimeError("server.deps.configure() was not called: build the app with server.app.create_app()")
     return _container
 
 

@@ -19,9 +19,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestContextFilter())
     handler.setFormatter(
-        logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s user=%(actor)s] %(message)s"
-        )
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [req=%(request_id)s user=%(actor)s] %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -19,7 +19,7 @@ def snake_case(operation_id: str) -> str:
     return _BOUNDARY.sub("_", operation_id).lower()
 
 
-class ContextResolver(Resolver):
+class ContextResolver(Resolver):  # type: ignore[misc]  # connexion ships no type information
     """Resolves every operation of one API against one ``api`` module."""
 
     def __init__(self, module_name: str) -> None:

@@ -232,3 +232,30 @@ def test_sim_runs_the_simulators_and_sigterm_stops_both_processes(tmp_path: Path
     assert returncode == 0, output
     with pytest.raises(ProcessLookupError):
         os.kill(simulator_pid, 0)
+
+
+@pytest.mark.pg
+def test_db_create_recreate_gives_an_empty_database_with_postgis(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ["DATABASE_URL"])
+    url = base.set(database=f"{base.database}_cli_create").render_as_string(hide_password=False)
+    env = _env(tmp_path, DATABASE_URL=url)
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        for _ in range(2):  # the second run finds the table left by the first and drops it with the database
+            result = subprocess.run(
+                [*PROVISIO, "db", "create", "--recreate"], env=env, capture_output=True, text=True, timeout=120
+            )
+            assert result.returncode == 0, result.stderr
+            engine = create_engine(url)
+            with engine.begin() as connection:
+                assert connection.execute(text("SELECT to_regclass('leftover')")).scalar() is None
+                assert connection.execute(text("SELECT extname FROM pg_extension WHERE extname = 'postgis'")).scalar()
+                connection.execute(text("CREATE TABLE leftover (id int)"))
+            engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()

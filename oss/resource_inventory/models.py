@@ -27,6 +27,10 @@ class ResourceRow(Audited, Base):
     __audit_entity_type__ = "resource"
     __table_args__ = (
         Index("ix_resource_created_at_id", "created_at", "id"),
+        # The common TMF639 list (?category=..&resourceStatus=..) in its default order: X-Total-Count is
+        # counted from this index alone and a page walks it in order, instead of visiting every row of
+        # one status. It also serves ?category= alone, so category needs no index of its own.
+        Index("ix_resource_category_resource_status_created_at_id", "category", "resource_status", "created_at", "id"),
         Index(
             "ix_resource_document_gin",
             "document",
@@ -39,7 +43,7 @@ class ResourceRow(Audited, Base):
     type: Mapped[str] = mapped_column("type", String(64), index=True)  # @type
     base_type: Mapped[str] = mapped_column(String(64))  # @baseType
     name: Mapped[str] = mapped_column(String(255), index=True)
-    category: Mapped[str | None] = mapped_column(String(255), index=True)
+    category: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     resource_status: Mapped[str | None] = mapped_column(String(16), index=True)
     usage_state: Mapped[str | None] = mapped_column(String(16), index=True)

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from common import clock, request_context
@@ -40,6 +40,17 @@ _EVENT_TYPES: dict[str, frozenset[str]] = {}
 # dispatcher uses it to wake up at once instead of waiting for its next poll.
 _commit_listeners: list[Callable[[], None]] = []
 _listeners_lock = threading.Lock()
+
+
+# Built once: constructing and coercing a statement costs more than its cached compilation (measured about a
+# third of publish()'s CPU time); only the values change per call.
+_INSERT_EVENT = insert(OutboxEvent).returning(OutboxEvent.seq)
+_SUBSCRIPTIONS_OF_API = (
+    select(EventSubscription.id, EventSubscription.query)
+    .where(EventSubscription.api == bindparam("api"))
+    .order_by(EventSubscription.id)
+    .with_for_update(key_share=True)
+)
 
 
 def register_event_types(api: str, event_types: list[str] | tuple[str, ...] | frozenset[str]) -> None:
@@ -89,9 +100,8 @@ def publish(
     # two transactions changing the same row publish in the order they commit (per-listener ordering).
     session.flush()
     seq = session.execute(
-        insert(OutboxEvent)
-        .values(event_id=event_id, api=api, event_type=event_type, payload=payload, created_at=moment)
-        .returning(OutboxEvent.seq)
+        _INSERT_EVENT,
+        {"event_id": event_id, "api": api, "event_type": event_type, "payload": payload, "created_at": moment},
     ).scalar_one()
     subscriber_ids = _matching_subscriptions(session, api, payload)
     if subscriber_ids:
@@ -115,12 +125,7 @@ def publish(
 
 
 def _matching_subscriptions(session: Session, api: str, payload: dict[str, Any]) -> list[str]:
-    rows = session.execute(
-        select(EventSubscription.id, EventSubscription.query)
-        .where(EventSubscription.api == api)
-        .order_by(EventSubscription.id)
-        .with_for_update(key_share=True)
-    ).all()
+    rows = session.execute(_SUBSCRIPTIONS_OF_API, {"api": api}).all()
     return [row.id for row in rows if parse_query(row.query).matches(payload)]
 
 

@@ -27,6 +27,7 @@ from server.logs import configure_logging
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from server.resolver import ContextResolver
 from server.settings import Settings
+from server.validation import validator_map
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def create_app(
             resolver=ContextResolver(api.module),
             strict_validation=False,
             validate_responses=validate_responses,
+            validator_map=validator_map(),
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
         )
     for exception_class, handler in errors.HANDLERS:

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm.exc import StaleDataError
 
 from common import clock, events
@@ -72,7 +73,7 @@ def create_resource(uow: UnitOfWork, document: Mapping[str, Any], *, acting_cont
 
 def retrieve_resource(uow: UnitOfWork, resource_id: str) -> ResourceData:
     with uow as tx:
-        row = ResourceRepository(tx.session).get(resource_id)
+        row = ResourceRepository(tx.session).find(resource_id)
         if row is None:
             raise ResourceNotFound(resource_id)
         return to_data(row)
@@ -142,7 +143,8 @@ def _lock_writable(
     return row, resource
 
 
-def to_data(row: ResourceRow) -> ResourceData:
+def to_data(row: ResourceRow | Row[Any]) -> ResourceData:
+    """From an ORM instance or a plain row of the table (the attribute names are the same)."""
     return ResourceData(
         id=row.id,
         type=row.type,

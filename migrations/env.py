@@ -17,8 +17,9 @@ from logging.config import fileConfig
 from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
 
-from server.alembic_support import include_object, render_item
+from server.alembic_support import include_object_for, render_item
 from server.db import make_engine
 from server.schema import load_all_models
 from server.settings import Settings
@@ -36,7 +37,7 @@ def configure_and_run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
-        include_object=include_object,
+        include_object=include_object_for(connection.dialect.name),
         render_item=render_item,
         process_revision_directives=alembic_helpers.writer,
         compare_type=True,
@@ -57,7 +58,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
-        include_object=include_object,
+        include_object=include_object_for(make_url(database_url()).get_backend_name()),
         render_item=render_item,
         dialect_opts={"paramstyle": "named"},
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:52:31.167005+00:00
+Create Date: 2026-11-29 17:16:13.426242+00:00
 """
 
 from __future__ import annotations
@@ -100,15 +100,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("resource", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_resource_administrative_state"), ["administrative_state"], unique=False)
-        batch_op.create_index(batch_op.f("ix_resource_category"), ["category"], unique=False)
-        batch_op.create_index("ix_resource_created_at_id", ["created_at", "id"], unique=False)
         batch_op.create_index(
-            "ix_resource_document_gin",
-            ["document"],
+            "ix_resource_category_resource_status_created_at_id",
+            ["category", "resource_status", "created_at", "id"],
             unique=False,
-            postgresql_using="gin",
-            postgresql_ops={"document": "jsonb_path_ops"},
         )
+        batch_op.create_index("ix_resource_created_at_id", ["created_at", "id"], unique=False)
+        if op.get_bind().dialect.name == "postgresql":  # JSONB containment index; SQLite has no GIN
+            batch_op.create_index(
+                "ix_resource_document_gin",
+                ["document"],
+                unique=False,
+                postgresql_using="gin",
+                postgresql_ops={"document": "jsonb_path_ops"},
+            )
         batch_op.create_index(batch_op.f("ix_resource_end_operating_date"), ["end_operating_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_operational_state"), ["operational_state"], unique=False)
@@ -168,11 +173,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_operational_state"))
         batch_op.drop_index(batch_op.f("ix_resource_name"))
         batch_op.drop_index(batch_op.f("ix_resource_end_operating_date"))
-        batch_op.drop_index(
-            "ix_resource_document_gin", postgresql_using="gin", postgresql_ops={"document": "jsonb_path_ops"}
-        )
+        if op.get_bind().dialect.name == "postgresql":
+            batch_op.drop_index(
+                "ix_resource_document_gin", postgresql_using="gin", postgresql_ops={"document": "jsonb_path_ops"}
+            )
         batch_op.drop_index("ix_resource_created_at_id")
-        batch_op.drop_index(batch_op.f("ix_resource_category"))
+        batch_op.drop_index("ix_resource_category_resource_status_created_at_id")
         batch_op.drop_index(batch_op.f("ix_resource_administrative_state"))
 
     op.drop_table("resource")

@@ -34,7 +34,7 @@ def _config(url: str) -> Any:
 
 def _diff(engine: Engine) -> list[Any]:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts=migration_context_options())
+        context = MigrationContext.configure(connection, opts=migration_context_options(engine.dialect.name))
         return list(compare_metadata(context, load_all_models()))
 
 

@@ -49,7 +49,7 @@ def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Head
     query = tmf.parse_list_query(raw_query_string(), AUDIT_QUERY)
     condition = tmf.where_clause(query)
     ordering = tmf.order_by(query, AUDIT_QUERY) if query.sort else [AuditRecord.id.desc()]
-    with deps.uow() as tx:
+    with deps.uow(read_only=True) as tx:
         total = tx.session.execute(select(func.count()).select_from(AuditRecord).where(condition)).scalar_one()
         records = (
             tx.session.execute(
@@ -64,7 +64,7 @@ def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Head
 
 def retrieve_audit_record(id: str) -> dict[str, Any]:
     record_id = _as_int(id)
-    with deps.uow() as tx:
+    with deps.uow(read_only=True) as tx:
         record = tx.session.get(AuditRecord, record_id) if record_id is not None else None
         if record is None:
             raise AuditRecordNotFound(f"No audit record with id {id}.")
@@ -75,7 +75,7 @@ def list_event_subscription(
     api: str | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
 ) -> tuple[list[dict[str, Any]], int, Headers]:
     conditions = [EventSubscription.api == api] if api else []
-    with deps.uow() as tx:
+    with deps.uow(read_only=True) as tx:
         total = tx.session.execute(select(func.count()).select_from(EventSubscription).where(*conditions)).scalar_one()
         rows = (
             tx.session.execute(
@@ -109,7 +109,7 @@ def list_event_delivery(
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> tuple[list[dict[str, Any]], int, Headers]:
-    with deps.uow() as tx:
+    with deps.uow(read_only=True) as tx:
         body, total = dispatcher.list_deliveries(
             tx.session, state=state, subscription_id=subscriptionId, event_id=eventId, offset=offset, limit=limit
         )

@@ -43,9 +43,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader takes no lock up front (WAL readers never block writers, nor wait for them); a
+        # writer takes the write lock at BEGIN, so it queues instead of failing halfway.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+# Execution option that marks a read-only unit of work (see _on_begin).
+READ_ONLY_OPTION = "provisio_read_only"
+
+
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``read_only`` ones share its pool but begin without the SQLite write lock."""
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
     # expire_on_commit=False: use cases return plain data built after commit without reloading rows.
-    return sessionmaker(bind=engine, expire_on_commit=False, autobegin=False)
+    return sessionmaker(bind=bind, expire_on_commit=False, autobegin=False)

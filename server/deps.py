@@ -6,12 +6,13 @@ to hand a transaction to a use case; they never build engines or sessions themse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.uow import UnitOfWork
+from server.db import make_session_factory
 from server.settings import Settings
 
 
@@ -20,6 +21,10 @@ class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    read_only_session_factory: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read_only_session_factory = make_session_factory(self.engine, read_only=True)
 
 
 _container: Container | None = None
@@ -36,6 +41,8 @@ def container() -> Container:
     return _container
 
 
-def uow() -> UnitOfWork:
-    """A fresh unit of work on the configured database."""
-    return UnitOfWork(container().session_factory)
+def uow(*, read_only: bool = False) -> UnitOfWork:
+    """A fresh unit of work on the configured database. ``read_only`` for use cases that only read: on
+    SQLite they then do not queue behind writers for the write lock."""
+    factory = container().read_only_session_factory if read_only else container().session_factory
+    return UnitOfWork(factory)

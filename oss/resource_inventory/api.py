@@ -29,7 +29,7 @@ def list_resource(**_declared: Any) -> tuple[list[dict[str, Any]], int, dict[str
     # The declared parameters (fields, offset, limit, sort) were validated by connexion; the raw query
     # string is parsed once, with the free-form filters, by common.tmf.
     query = service.parse_query(raw_query_string())
-    page = service.list_resources(deps.uow(), query)
+    page = service.list_resources(deps.uow(read_only=True), query)
     return listed([mapping.to_tmf(resource, query.fields) for resource in page.items], page)
 
 
@@ -40,7 +40,7 @@ def create_resource(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str
 
 
 def retrieve_resource(id: str, fields: str | None = None) -> dict[str, Any]:
-    return mapping.to_tmf(service.retrieve_resource(deps.uow(), id), parse_fields(fields))
+    return mapping.to_tmf(service.retrieve_resource(deps.uow(read_only=True), id), parse_fields(fields))
 
 
 def patch_resource(id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from server import deps, errors, workers
 from server.apis import APIS, OPENAPI_DIR
 from server.db import make_engine, make_session_factory
 from server.landing import health, landing_page
-from server.logs import configure_logging
+from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from server.resolver import ContextResolver
 from server.settings import Settings
@@ -44,6 +44,7 @@ def create_app(
     settings = settings or Settings.from_env()
     if configure_logs:
         configure_logging(settings.log_level)
+    quiet_undeclared_filter_arguments()
     engine = make_engine(settings.database_url)
     container = deps.Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))
     deps.configure(container)

@@ -24,3 +24,21 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+class UndeclaredFilterArgumentFilter(logging.Filter):
+    """Drops connexion's ERROR for query parameters the spec does not declare.
+
+    TMF630 attribute filtering (``?resourceCharacteristic.name=vlan``) takes query parameters no spec can
+    list; they reach the handler through ``**kwargs`` on purpose, so connexion's complaint is noise (two
+    ERROR lines per filtered list) that would hide real errors.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Function argument '%s' (non-sanitized: %s) not defined")
+
+
+def quiet_undeclared_filter_arguments() -> None:
+    connexion_logger = logging.getLogger("connexion.decorators.parameter")
+    if not any(isinstance(f, UndeclaredFilterArgumentFilter) for f in connexion_logger.filters):
+        connexion_logger.addFilter(UndeclaredFilterArgumentFilter())

@@ -17,7 +17,6 @@ import http.client
 import json
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from tests.support.ports import free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
@@ -141,12 +142,6 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------------ HTTP helpers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -8,7 +8,6 @@ tests marked ``pg`` run only there.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from starlette.testclient import TestClient
 from server.db import make_engine
 from server.schema import load_all_models
 from server.settings import Settings
+from tests.support.ports import free_port
 
 
 def _is_postgres(url: str) -> bool:
@@ -117,12 +117,6 @@ def client(app, clean_db: Engine) -> Iterator[TestClient]:  # type: ignore[no-un
     """An in-process HTTP client (no socket). Use ``live_server`` where a real socket matters."""
     with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:

@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.ports import free_port
+
 NETCONFD = "/usr/sbin/netconfd"
 NETCONF_SUBSYSTEM = "/usr/sbin/netconf-subsystem"
 SSHD = "/usr/sbin/sshd"
@@ -93,12 +95,6 @@ def ensure_system_user(name: str = SYSTEM_USER) -> pwd.struct_passwd:
         os.makedirs(entry.pw_dir, exist_ok=True)
         os.chown(entry.pw_dir, entry.pw_uid, entry.pw_gid)
     return entry
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _keygen(path: Path) -> None:
@@ -173,7 +169,7 @@ def netconfd_server(
         startup = workdir / "ncd" / "startup-cfg.xml"
         startup.write_text(startup_xml)
         os.chown(startup, account.pw_uid, account.pw_gid)
-        port = _free_port()
+        port = free_port()
         (workdir / "ssh" / "sshd_config").write_text(_sshd_config(workdir, port, user))
         socket_path = workdir / "ncd" / "ncxserver.sock"
         netconfd_log = open(workdir / "netconfd.log", "wb")  # noqa: SIM115 - closed with the process

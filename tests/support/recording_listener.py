@@ -4,12 +4,13 @@ event POSTed to it, can answer with an error status, and can go down and come ba
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.ports import free_port
 
 
 class _Server(ThreadingHTTPServer):
@@ -19,7 +20,7 @@ class _Server(ThreadingHTTPServer):
 
 class RecordingListener:
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.status = 201  # what the listener answers; set to 500 to make deliveries fail
@@ -87,9 +88,3 @@ class RecordingListener:
 
     def wait_for_count(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         return self.wait_for(lambda received: len(received) >= count, timeout)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from server.cli import SimulatorSupervisor, build_parser, describe_database
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 PROVISIO = [sys.executable, "-m", "server.cli"]
 HEAD_REVISION = "0001"

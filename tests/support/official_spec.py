@@ -28,7 +28,8 @@ from typing import Any
 
 from openapi_core import OpenAPI
 
-SPECS_DIR = Path(__file__).resolve().parents[3] / "shared" / "tmf" / "specs"
+# Vendored in the repository (openapi/tmf/README.md): a clone needs nothing beside it.
+SPECS_DIR = Path(__file__).resolve().parents[2] / "openapi" / "tmf"
 TMF639_V4 = SPECS_DIR / "TMF639-ResourceInventory-v4.0.0.swagger.json"
 
 _PARAMETER_SCHEMA_KEYS = (

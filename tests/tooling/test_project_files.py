@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -69,3 +70,38 @@ def test_import_contracts_hold() -> None:
 def test_ci_script_is_valid_bash() -> None:
     result = subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+def _tracked_files() -> list[Path]:
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:  # an exported tree without .git: every file under the root
+        return [path for path in ROOT.rglob("*") if path.is_file() and ".venv" not in path.parts]
+    return [ROOT / line for line in listed.stdout.splitlines()]
+
+
+# A path built from a "shared" segment (Path(...) / "shared") or a string starting with ../shared; a comment that
+# cites ../shared/NOTES.md as a source is not a read.
+_OUTSIDE_PATH = re.compile(r"""/ *["']shared["']|["']\.\./shared""")
+
+
+def test_no_code_reads_outside_the_repository() -> None:
+    """A user's clone has nothing beside it: no code, script or config may reach for ``../shared``."""
+    code_suffixes = {".py", ".sh", ".toml", ".cfg", ".ini", ".yaml", ".yml", ""}
+    offenders = []
+    for path in _tracked_files():
+        if path.suffix not in code_suffixes or not path.is_file() or "openapi/tmf" in path.as_posix():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in _OUTSIDE_PATH.finditer(text):
+            if path.name != "test_project_files.py":
+                offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)}")
+    assert not offenders, offenders
+
+
+def test_every_vendored_tmf_file_is_listed_with_its_source() -> None:
+    vendored = ROOT / "openapi" / "tmf"
+    readme = (vendored / "README.md").read_text(encoding="utf-8")
+    files = sorted(path.name for path in vendored.iterdir() if path.suffix in (".json", ".yaml"))
+    assert "TMF639-ResourceInventory-v4.0.0.swagger.json" in files
+    assert "Apache License, Version 2.0" in readme
+    assert [name for name in files if name not in readme] == []

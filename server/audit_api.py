@@ -1,26 +1,29 @@
 """Handlers of ``openapi/audit.yaml`` (served at ``/provisio/audit/v1``): the audit trail and the event
 operations (hub listeners, deliveries, dead letters and redelivery).
 
-Lists answer 200 with ``X-Total-Count`` / ``X-Result-Count`` (TMF630 paging), newest first. The audit
-list reuses the TMF630 query behaviours of ``common.tmf`` (filters, operators, sort, fields, paging);
-the event lists are small fixed queries (exact-match filters, offset/limit).
+Lists answer 200 with ``X-Total-Count`` / ``X-Result-Count`` (TMF630 paging), newest first. Every list
+(audit records, event subscriptions, event deliveries) is parsed by ``common.tmf.parse_list_query`` from
+the raw query string, exactly as TMF639's: filters with operators, ``sort``, ``fields`` checked against the
+served schema, paging, and the same 400 for an unknown name, a repeated ``limit`` or a broken escape.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from common import clock, request_context, tmf
 from common.audit import AuditRecord
 from common.errors import NotFound
-from common.events import EventSubscription
+from common.events import DELIVERY_STATES, EventDelivery, EventSubscription, OutboxEvent
 from server import deps, dispatcher
 from server.responses import paging_headers, raw_query_string
 
 BASE_PATH = "/provisio/audit/v1"
-DEFAULT_LIMIT = 100
+SPEC = Path(__file__).resolve().parent.parent / "openapi" / "audit.yaml"
 
 Headers = dict[str, str]
 
@@ -40,6 +43,38 @@ AUDIT_QUERY = tmf.QuerySpec(
         tmf.column("recordedAt", _AUDIT.c.recorded_at, kind=tmf.DATETIME),
     ),
     tiebreaker=_AUDIT.c.id,
+    members=tmf.schema_members(SPEC, "AuditRecord"),
+)
+_SUBSCRIPTION = EventSubscription.__table__
+SUBSCRIPTION_QUERY = tmf.QuerySpec(
+    attributes=(
+        tmf.column("id", _SUBSCRIPTION.c.id),
+        tmf.column("api", _SUBSCRIPTION.c.api),
+        tmf.column("callback", _SUBSCRIPTION.c.callback),
+        tmf.column("createdAt", _SUBSCRIPTION.c.created_at, kind=tmf.DATETIME),
+        tmf.column("createdBy", _SUBSCRIPTION.c.created_by),
+    ),
+    tiebreaker=_SUBSCRIPTION.c.id,
+    members=tmf.schema_members(SPEC, "EventSubscriptionView"),
+)
+_DELIVERY, _EVENT = EventDelivery.__table__, OutboxEvent.__table__
+DELIVERY_QUERY = tmf.QuerySpec(
+    attributes=(
+        tmf.column("id", _DELIVERY.c.id, kind=tmf.INTEGER),
+        tmf.column("state", _DELIVERY.c.state, kind=tmf.enum_of(*DELIVERY_STATES)),
+        tmf.column("attempts", _DELIVERY.c.attempts, kind=tmf.INTEGER),
+        tmf.column("subscriptionId", _DELIVERY.c.subscription_id),
+        tmf.column("eventId", _EVENT.c.event_id),
+        tmf.column("eventType", _EVENT.c.event_type),
+        tmf.column("api", _EVENT.c.api),
+        tmf.column("createdAt", _DELIVERY.c.created_at, kind=tmf.DATETIME),
+        tmf.column("nextAttemptAt", _DELIVERY.c.next_attempt_at, kind=tmf.DATETIME),
+        tmf.column("lastAttemptAt", _DELIVERY.c.last_attempt_at, kind=tmf.DATETIME),
+        tmf.column("lastStatus", _DELIVERY.c.last_status, kind=tmf.INTEGER),
+        tmf.column("deliveredAt", _DELIVERY.c.delivered_at, kind=tmf.DATETIME),
+    ),
+    tiebreaker=_DELIVERY.c.id,
+    members=tmf.schema_members(SPEC, "EventDelivery"),
 )
 
 
@@ -62,62 +97,68 @@ def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Head
     return body, 200, paging_headers(total, len(body))
 
 
-def retrieve_audit_record(id: str) -> dict[str, Any]:
-    record_id = _as_int(id)
+def retrieve_audit_record(id: str, **_declared: Any) -> dict[str, Any]:
+    fields = tmf.parse_item_query(raw_query_string(), AUDIT_QUERY.members)
+    record_id = tmf.integer_id(id)
     with deps.uow(read_only=True) as tx:
         record = tx.session.get(AuditRecord, record_id) if record_id is not None else None
         if record is None:
             raise AuditRecordNotFound(f"No audit record with id {id}.")
-        return audit_record_json(record)
+        return tmf.project(audit_record_json(record), fields)
 
 
-def list_event_subscription(
-    api: str | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
-) -> tuple[list[dict[str, Any]], int, Headers]:
-    conditions = [EventSubscription.api == api] if api else []
+def list_event_subscription(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
+    """Hub listeners of every API, newest first unless ``sort`` says otherwise (``?api=...``, TMF630)."""
+    query = tmf.parse_list_query(raw_query_string(), SUBSCRIPTION_QUERY)
+    condition = tmf.where_clause(query)
+    ordering = (
+        tmf.order_by(query, SUBSCRIPTION_QUERY)
+        if query.sort
+        else [EventSubscription.created_at.desc(), EventSubscription.id]
+    )
     with deps.uow(read_only=True) as tx:
-        total = tx.session.execute(select(func.count()).select_from(EventSubscription).where(*conditions)).scalar_one()
+        total = tx.session.execute(select(func.count()).select_from(EventSubscription).where(condition)).scalar_one()
         rows = (
             tx.session.execute(
-                select(EventSubscription)
-                .where(*conditions)
-                .order_by(EventSubscription.created_at.desc(), EventSubscription.id)
-                .offset(offset)
-                .limit(limit)
+                select(EventSubscription).where(condition).order_by(*ordering).offset(query.offset).limit(query.limit)
             )
             .scalars()
             .all()
         )
-        body = [
-            {
-                "id": row.id,
-                "api": row.api,
-                "callback": row.callback,
-                "query": row.query,
-                "createdAt": clock.isoformat(row.created_at),
-                "createdBy": row.created_by,
-            }
-            for row in rows
-        ]
+        body = [tmf.project(event_subscription_json(row), query.fields) for row in rows]
     return body, 200, paging_headers(total, len(body))
 
 
-def list_event_delivery(
-    state: str | None = None,
-    subscriptionId: str | None = None,
-    eventId: str | None = None,
-    offset: int = 0,
-    limit: int = DEFAULT_LIMIT,
-) -> tuple[list[dict[str, Any]], int, Headers]:
+def event_subscription_json(row: EventSubscription) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "api": row.api,
+        "callback": row.callback,
+        "query": row.query,
+        "createdAt": clock.isoformat(row.created_at),
+        "createdBy": row.created_by,
+    }
+
+
+def list_event_delivery(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
+    """Deliveries, newest first unless ``sort`` says otherwise (``?state=dead``: the dead letters)."""
+    query = tmf.parse_list_query(raw_query_string(), DELIVERY_QUERY)
+    ordering = tmf.order_by(query, DELIVERY_QUERY) if query.sort else [EventDelivery.id.desc()]
+    joined = (
+        select(EventDelivery, OutboxEvent, EventSubscription)
+        .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
+        .join(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
+        .where(tmf.where_clause(query))
+    )
     with deps.uow(read_only=True) as tx:
-        body, total = dispatcher.list_deliveries(
-            tx.session, state=state, subscription_id=subscriptionId, event_id=eventId, offset=offset, limit=limit
-        )
+        total = tx.session.execute(select(func.count()).select_from(joined.subquery())).scalar_one()
+        rows = tx.session.execute(joined.order_by(*ordering).offset(query.offset).limit(query.limit)).all()
+        body = [tmf.project(dispatcher.delivery_json(*row), query.fields) for row in rows]
     return body, 200, paging_headers(total, len(body))
 
 
 def redeliver_event_delivery(id: str) -> dict[str, Any]:
-    delivery_id = _as_int(id)
+    delivery_id = tmf.integer_id(id)
     if delivery_id is None:
         raise dispatcher.DeliveryNotFound(f"No event delivery with id {id}.")
     with deps.uow() as tx:
@@ -140,7 +181,3 @@ def audit_record_json(record: AuditRecord) -> dict[str, Any]:
         "before": record.before,
         "after": record.after,
     }
-
-
-def _as_int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None

@@ -4,11 +4,13 @@ JSON merge-patch and hrefs. A context declares a ``QuerySpec``; see ``common.tmf
 from common.tmf.errors import (
     InvalidFilterValue,
     InvalidQuery,
+    UnknownField,
     UnknownFilterAttribute,
     UnknownSortAttribute,
     UnsupportedOperator,
 )
 from common.tmf.links import href
+from common.tmf.members import MemberTree, UnknownMember, cached_schema_members, schema_members
 from common.tmf.merge_patch import changed_members, merge_patch
 from common.tmf.paging import Page
 from common.tmf.projection import ALWAYS_KEPT, Fields, parse_fields, project
@@ -25,10 +27,15 @@ from common.tmf.query import (
     SortKey,
     column,
     enum_of,
+    integer_id,
+    is_ascii_digits,
     json_array,
     json_object,
     json_value,
+    parse_checked_fields,
+    parse_item_query,
     parse_list_query,
+    percent_decode,
 )
 from common.tmf.spec import component_enum
 from common.tmf.sql import JsonPathEquals, order_by, where_clause
@@ -47,24 +54,34 @@ __all__ = [
     "JsonAttribute",
     "JsonPathEquals",
     "ListQuery",
+    "MemberTree",
     "Page",
     "QuerySpec",
     "SortKey",
+    "UnknownField",
     "UnknownFilterAttribute",
+    "UnknownMember",
     "UnknownSortAttribute",
     "UnsupportedOperator",
+    "cached_schema_members",
     "changed_members",
     "column",
     "component_enum",
     "enum_of",
     "href",
+    "integer_id",
+    "is_ascii_digits",
     "json_array",
     "json_object",
     "json_value",
     "merge_patch",
     "order_by",
+    "parse_checked_fields",
     "parse_fields",
+    "parse_item_query",
     "parse_list_query",
+    "percent_decode",
     "project",
+    "schema_members",
     "where_clause",
 ]

@@ -30,3 +30,9 @@ class InvalidFilterValue(InvalidQuery):
 
 class UnknownSortAttribute(InvalidQuery):
     code = "UNKNOWN_SORT_ATTRIBUTE"
+
+
+class UnknownField(InvalidQuery):
+    """``fields=`` names a member the type's schema does not have (TMF630 attribute selection)."""
+
+    code = "UNKNOWN_FIELD"

@@ -28,6 +28,13 @@ and gets, for free, the parsing of (TMF630 Part 1, "Filtering", "Sorting", "Pagi
 
 plus the SQL (``common.tmf.sql``) on SQLite and PostgreSQL. Different parameters are ANDed.
 
+One behaviour in every API, because every list goes through ``parse_list_query`` (and every retrieve
+through ``parse_item_query``): an unknown filter attribute, operator, sort key or ``fields`` member is a
+400 naming it (``fields`` members are checked against the type's schema, ``QuerySpec.members``, so dotted
+members such as ``resourceCharacteristic.name`` are fine and ``bogus`` is not); a single-valued parameter
+(``fields``, ``offset``, ``limit``, ``sort``) given twice is a 400, not "last wins"; a broken
+percent-escape (``%ZZ``) or escapes that are not UTF-8 are a 400 (RFC 3986 §2.1), never read literally.
+
 The raw query string is parsed here rather than taken from the framework: a ``+`` stays a plus (E.164
 numbers, ISO offsets such as ``+01:00``; send a space as ``%20``). Values are percent-decoded *before*
 commas split them, because common clients (Python's urlencode, httpx) escape every comma: a value
@@ -36,9 +43,11 @@ cannot contain a comma.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,10 +61,12 @@ from common import clock
 from common.tmf.errors import (
     InvalidFilterValue,
     InvalidQuery,
+    UnknownField,
     UnknownFilterAttribute,
     UnknownSortAttribute,
     UnsupportedOperator,
 )
+from common.tmf.members import MemberTree
 from common.tmf.projection import Fields, parse_fields
 
 # A table column or a mapped attribute (``ResourceRow.name``): both compare, sort and take ``op()``.
@@ -64,6 +75,9 @@ ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]
 COMPARISONS = ("gt", "gte", "lt", "lte")
 OPERATORS = ("eq", "ne", *COMPARISONS)
 RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
+# A broken percent-escape: a '%' not followed by two hex digits (RFC 3986 §2.1).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class Kind(enum.Enum):
@@ -159,6 +173,9 @@ class QuerySpec:
     default_order: tuple[ColumnLike, ...] = ()
     default_limit: int = 100
     max_limit: int = 1000
+    # The members of the listed type's schema (``common.tmf.members.schema_members``): what ``fields``
+    # may name. Required, so that no API can forget to check ``fields``.
+    members: MemberTree = field(kw_only=True)
     by_name: dict[str, Attribute] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -168,9 +185,19 @@ class QuerySpec:
         try:
             return self.by_name[name]
         except KeyError:
-            raise UnknownFilterAttribute(
-                f"Unknown filter attribute {name!r}; filterable attributes: {', '.join(sorted(self.by_name))}."
-            ) from None
+            pass
+        head, _, tail = name.rpartition(".")
+        if head in self.by_name:  # ``name.like``: a known attribute with an operator we do not offer
+            known = self.by_name[head]
+            raise UnsupportedOperator(
+                f"Operator {tail!r} is not supported on {head!r}; use {', '.join(known.operators)} "
+                f"(TMF630: {head}.gt=...); without an operator a filter means eq."
+            )
+        close = difflib.get_close_matches(name, list(self.by_name), n=3)
+        hint = f" Did you mean {', '.join(repr(match) for match in close)}?" if close else ""
+        raise UnknownFilterAttribute(
+            f"Unknown filter attribute {name!r}.{hint} Filterable attributes: {', '.join(sorted(self.by_name))}."
+        )
 
 
 @dataclass(frozen=True)
@@ -204,9 +231,11 @@ def parse_list_query(query_string: str, spec: QuerySpec) -> ListQuery:
     sort: tuple[SortKey, ...] = ()
     offset, limit = 0, spec.default_limit
     fields: Fields | None = None
-    for name, raw in _pairs(query_string):
+    pairs = _pairs(query_string)
+    _refuse_repeated(name for name, _ in pairs)
+    for name, raw in pairs:
         if name == "fields":
-            fields = parse_fields(raw)
+            fields = parse_checked_fields(raw, spec.members)
         elif name == "offset":
             offset = _non_negative_int("offset", raw)
         elif name == "limit":
@@ -218,12 +247,67 @@ def parse_list_query(query_string: str, spec: QuerySpec) -> ListQuery:
     return ListQuery(filters=tuple(filters), sort=sort, offset=offset, limit=limit, fields=fields)
 
 
-def _pairs(query_string: str) -> Iterable[tuple[str, str]]:
+def parse_item_query(query_string: str, members: MemberTree) -> Fields | None:
+    """The query of a retrieve (``GET .../{id}``): ``fields`` only, checked as a list's is; any other
+    parameter is a 400, as an unknown filter is on a list."""
+    pairs = _pairs(query_string)
+    _refuse_repeated(name for name, _ in pairs)
+    fields: Fields | None = None
+    for name, raw in pairs:
+        if name != "fields":
+            raise InvalidQuery(f"Unknown query parameter {name!r}; a retrieve takes only fields.")
+        fields = parse_checked_fields(raw, members)
+    return fields
+
+
+def parse_checked_fields(raw: str, members: MemberTree) -> Fields:
+    """``parse_fields`` with every name checked against the type's schema (TMF630 attribute selection:
+    a name the type does not have is a mistake, not an empty selection)."""
+    fields = parse_fields(raw)
+    assert fields is not None  # raw is a string
+    for name in _field_names(raw):
+        problem = members.problem(name, what="field")
+        if problem is not None:
+            raise UnknownField(problem)
+    return fields
+
+
+def _field_names(raw: str) -> list[str]:
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    return [] if [name.lower() for name in names] == ["none"] else names
+
+
+def _pairs(query_string: str) -> list[tuple[str, str]]:
+    pairs = []
     for part in query_string.split("&"):
         if not part:
             continue
         name, _, value = part.partition("=")
-        yield unquote(name).strip(), unquote(value)
+        pairs.append((percent_decode(name).strip(), percent_decode(value)))
+    return pairs
+
+
+def percent_decode(text: str) -> str:
+    """RFC 3986 §2.1 percent-decoding that refuses what it cannot decode: a ``%`` without two hex digits
+    (``%ZZ``) or escapes that are not UTF-8 are a 400, instead of being taken literally or replaced."""
+    broken = _BROKEN_ESCAPE.search(text)
+    if broken is not None:
+        excerpt = text[broken.start() : broken.start() + 3]
+        raise InvalidQuery(f"Broken percent-escape {excerpt!r} in the query string; a % is followed by two hex digits.")
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidQuery(f"The query string {text!r} has percent-escapes that are not UTF-8.") from None
+
+
+def _refuse_repeated(names: Iterable[str]) -> None:
+    """TMF630 gives ``fields``, ``offset``, ``limit`` and ``sort`` one value each: twice is ambiguous."""
+    seen: set[str] = set()
+    for name in names:
+        if name in RESERVED_PARAMETERS:
+            if name in seen:
+                raise InvalidQuery(f"Parameter {name!r} is given more than once; it takes one value.")
+            seen.add(name)
 
 
 # The largest offset a database accepts (a signed 64-bit integer on SQLite and PostgreSQL alike).
@@ -232,13 +316,26 @@ MAX_OFFSET = 2**63 - 1
 
 def _non_negative_int(name: str, raw: str) -> int:
     text = raw.strip()
-    # isdigit() alone admits "²" and other digits int() refuses; ASCII digits only.
-    if not (text.isascii() and text.isdigit()):
+    if not is_ascii_digits(text):
         raise InvalidQuery(f"{name} must be a non-negative integer, not {text!r}.")
     value = int(text)
     if value > MAX_OFFSET:
         raise InvalidQuery(f"{name} must be at most {MAX_OFFSET}, not {text}.")
     return value
+
+
+def is_ascii_digits(text: str) -> bool:
+    """``0``-``9`` only: ``str.isdigit`` also admits "¹" (which ``int`` refuses) and "٣" (which ``int``
+    reads as 3), so neither can be trusted for an id or a count a client sends."""
+    return text.isascii() and text.isdigit()
+
+
+def integer_id(text: str) -> int | None:
+    """The id in a path such as ``/auditRecord/{id}`` when the table's key is an integer: ASCII digits
+    within a signed 64-bit integer, else ``None`` (the caller answers 404: no such id can exist)."""
+    if not is_ascii_digits(text) or int(text) > MAX_OFFSET:
+        return None
+    return int(text)
 
 
 def parse_sort(raw: str, spec: QuerySpec) -> tuple[SortKey, ...]:
@@ -308,10 +405,10 @@ def _typed(attribute: ColumnAttribute, text: str) -> Any:
     if attribute.kind is Kind.DATETIME:
         return parse_datetime(attribute.name, text)
     if attribute.kind is Kind.INTEGER:
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidFilterValue(f"{attribute.name} must be an integer, not {text!r}.") from None
+        # ASCII digits only (int() also reads "٣" as 3), within the signed 64-bit range both databases hold.
+        if not _INTEGER.fullmatch(text) or abs(int(text)) > MAX_OFFSET:
+            raise InvalidFilterValue(f"{attribute.name} must be a 64-bit integer, not {text!r}.")
+        return int(text)
     if attribute.kind is Kind.BOOLEAN:
         if text.lower() not in ("true", "false"):
             raise InvalidFilterValue(f"{attribute.name} must be true or false, not {text!r}.")
@@ -324,6 +421,18 @@ def parse_datetime(name: str, text: str) -> datetime:
     try:
         return clock.parse_utc(text)
     except ValueError:
+        if _is_iso_8601(text):  # a real date-time, but outside years 1-9999 once moved to UTC
+            raise InvalidFilterValue(
+                f"{name} {text!r} is out of range: in UTC it falls outside the years 1-9999."
+            ) from None
         raise InvalidFilterValue(
             f"{name} must be an ISO 8601 date or date-time (2026-01-01, 2026-01-01T10:00:00Z), not {text!r}."
         ) from None
+
+
+def _is_iso_8601(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -23,3 +23,8 @@ def component_enum(spec_path: Path, schema_name: str) -> tuple[str, ...]:
     """The ``enum`` of ``#/components/schemas/<schema_name>`` in the OpenAPI document at ``spec_path``."""
     schema = _load(spec_path)["components"]["schemas"][schema_name]
     return tuple(str(value) for value in schema["enum"])
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """The parsed OpenAPI (or shared components) document at ``path``, read once."""
+    return _load(path.resolve())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.tmf import parse_fields
 from oss.resource_inventory import mapping, service
 from server import deps
 from server.hub import register_listener, unregister_listener
@@ -39,8 +38,10 @@ def create_resource(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str
     return created(representation, representation["href"])
 
 
-def retrieve_resource(id: str, fields: str | None = None) -> dict[str, Any]:
-    return mapping.to_tmf(service.retrieve_resource(deps.uow(read_only=True), id), parse_fields(fields))
+def retrieve_resource(id: str, **_declared: Any) -> dict[str, Any]:
+    # ``fields`` is read from the raw query string by common.tmf, checked as a list's is.
+    fields = service.parse_retrieve_query(raw_query_string())
+    return mapping.to_tmf(service.retrieve_resource(deps.uow(read_only=True), id), fields)
 
 
 def patch_resource(id: str, body: dict[str, Any]) -> dict[str, Any]:

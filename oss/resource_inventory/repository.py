@@ -69,6 +69,8 @@ RESOURCE_QUERY = tmf.QuerySpec(
     ),
     default_order=(ResourceRow.created_at,),
     tiebreaker=ResourceRow.id,
+    # What ``fields=`` may name: the members of the served Resource schemas (base class and subclasses).
+    members=tmf.schema_members(SPEC, "Resource", "LogicalResource", "PhysicalResource"),
 )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from common import clock, events
 from common.errors import Conflict
 from common.orm import new_id, overlong_column
-from common.tmf import ListQuery, Page, changed_members, merge_patch, parse_list_query
+from common.tmf import Fields, ListQuery, Page, changed_members, merge_patch, parse_item_query, parse_list_query
 from common.uow import UnitOfWork
 from oss.resource_inventory import mapping
 from oss.resource_inventory.domain import (
@@ -82,6 +82,11 @@ def retrieve_resource(uow: UnitOfWork, resource_id: str) -> ResourceData:
 def parse_query(query_string: str) -> ListQuery:
     """Parse a TMF630 list query string against the resource attributes (400 on anything unknown)."""
     return parse_list_query(query_string, RESOURCE_QUERY)
+
+
+def parse_retrieve_query(query_string: str) -> Fields | None:
+    """The ``fields`` of a retrieve, checked against the Resource schemas (400 on anything unknown)."""
+    return parse_item_query(query_string, RESOURCE_QUERY.members)
 
 
 def list_resources(uow: UnitOfWork, query: ListQuery) -> Page[ResourceData]:

@@ -22,6 +22,7 @@ class Operation:
     method: str  # upper case
     template: str  # the path as the document writes it, ``/resource/{id}``
     operation_id: str
+    has_body: bool = False
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -48,7 +49,10 @@ def served_operations() -> tuple[Operation, ...]:
         for template, item in _document(api.spec).get("paths", {}).items():
             for method in HTTP_METHODS:
                 if method in item:
-                    operations.append(Operation(api, method.upper(), template, item[method]["operationId"]))
+                    declared = item[method]
+                    operations.append(
+                        Operation(api, method.upper(), template, declared["operationId"], "requestBody" in declared)
+                    )
     return tuple(operations)
 
 
@@ -60,3 +64,8 @@ def list_operations() -> tuple[Operation, ...]:
 def item_operations() -> tuple[Operation, ...]:
     """Every operation with a path parameter (``/resource/{id}``, ``/eventDelivery/{id}/redeliver``)."""
     return tuple(op for op in served_operations() if op.path_parameters)
+
+
+def body_operations() -> tuple[Operation, ...]:
+    """Every operation that takes a request body (create, patch, hub registration)."""
+    return tuple(op for op in served_operations() if op.has_body)

@@ -53,7 +53,8 @@ def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
     query = body.get("query")
     query = str(query).strip() if query is not None else None
     validate_callback(callback)
-    events.parse_query(query, events.known_event_types(api.name))  # raises 400 now, not at delivery
+    # Raises 400 now, not at delivery: event types the API publishes, paths its events' schema has.
+    events.parse_query(query, events.known_event_types(api.name), events.event_schema(api.name))
     with deps.uow() as tx:
         subscription = EventSubscription(
             api=api.name,

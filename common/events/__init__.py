@@ -26,7 +26,14 @@ from common.events.outbox import (
     register_event_types,
     wake_dispatcher_after_commit,
 )
-from common.events.query import EventFilter, InvalidEventQuery, parse_query
+from common.events.query import (
+    EventFilter,
+    InvalidEventQuery,
+    event_members,
+    event_schema,
+    parse_query,
+    register_event_schema,
+)
 
 __all__ = [
     "DEAD",
@@ -39,9 +46,12 @@ __all__ = [
     "InvalidEventQuery",
     "OutboxEvent",
     "add_commit_listener",
+    "event_members",
+    "event_schema",
     "known_event_types",
     "parse_query",
     "publish",
+    "register_event_schema",
     "register_event_types",
     "wake_dispatcher_after_commit",
 ]

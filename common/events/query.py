@@ -11,6 +11,11 @@ A query is what a client would put after ``?`` on a list request, applied to the
 Whitespace around names and values is ignored (TMF630's own examples write ``eventType = X``), and
 percent-escapes are decoded (``+`` stays a plus: E.164 numbers). The query is parsed when the listener
 registers, so a malformed one is a 400 then, never a silent drop at delivery time.
+
+Each API registers the schema of its events' payload (``register_event_schema``: TMF639's is
+``{"resource": <the served Resource schemas>}``), and the hub checks every path against it: a member the
+event cannot have (``event.resource.bogus``) or an operator TMF630 does not define
+(``event.resource.name.like``) is a 400 naming it, not a listener that silently never matches.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from common.errors import InvalidInput
+from common.tmf.members import MemberTree
 
 # Attributes of a TMF688 Event (plus fieldPath, which TMF639's AttributeValueChange event adds).
 EVENT_ATTRIBUTES = frozenset(
@@ -48,6 +54,29 @@ _SEGMENT = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@\-]*$")
 
 class InvalidEventQuery(InvalidInput):
     code = "INVALID_QUERY"
+
+
+# API name -> the members of its events (TMF688 attributes, and ``event`` -> the payload's entities).
+_EVENT_SCHEMAS: dict[str, MemberTree] = {}
+
+
+def event_members(payload: dict[str, MemberTree]) -> MemberTree:
+    """The schema of a TMF688 event whose ``event`` member holds ``payload`` (``{"resource": ...}``)."""
+    attributes: dict[str, MemberTree | None] = {name: None for name in EVENT_ATTRIBUTES if name != "event"}
+    return MemberTree.of(**attributes, event=MemberTree(members=dict(payload)))
+
+
+def register_event_schema(api: str, payload: dict[str, MemberTree]) -> None:
+    """Declare what the events ``api`` publishes carry under ``event`` (e.g. TMF639: ``resource``); a
+    second call adds entities (an API whose events carry several)."""
+    previous = _EVENT_SCHEMAS.get(api)
+    schema = event_members(payload)
+    _EVENT_SCHEMAS[api] = schema if previous is None else previous.union(schema)
+
+
+def event_schema(api: str) -> MemberTree | None:
+    """The registered schema of ``api``'s events, or None when it registered none (paths unchecked)."""
+    return _EVENT_SCHEMAS.get(api)
 
 
 @dataclass(frozen=True)
@@ -88,16 +117,22 @@ MATCH_ALL = EventFilter()
 
 
 @lru_cache(maxsize=1024)
-def parse_query(query: str | None, known_event_types: frozenset[str] | None = None) -> EventFilter:
+def parse_query(
+    query: str | None, known_event_types: frozenset[str] | None = None, schema: MemberTree | None = None
+) -> EventFilter:
     """Parse a hub query; raise ``InvalidEventQuery`` (400) if it is malformed.
 
     ``known_event_types``, when given, are the event types the API publishes: asking for another one is
     a mistake the client wants to hear about now rather than wait forever for events that never come.
+    ``schema``, when given (``event_schema(api)``), is what those events contain: every path must be in it.
     """
     text = (query or "").strip().lstrip("?").strip()
     if not text:
         return MATCH_ALL
     terms = tuple(_parse_term(part) for part in text.split("&") if part.strip())
+    if schema is not None:
+        for term in terms:
+            _check_path(term, schema)
     if known_event_types is not None:
         for term in terms:
             if term.path == ("eventType",):
@@ -131,6 +166,20 @@ def _parse_term(part: str) -> Term:
     if not values or any(value == "" for value in values):
         raise InvalidEventQuery(f"Query term {part.strip()!r} has an empty value.")
     return Term(path=tuple(segments), operator=operator, values=values)
+
+
+def _check_path(term: Term, schema: MemberTree) -> None:
+    dotted = ".".join(term.path)
+    found = schema.unknown_prefix(term.path)
+    if found is None:
+        return
+    prefix, node = found
+    if len(prefix) == len(term.path) - 1 and node.is_leaf and len(prefix) > 1:
+        # ``event.resource.name.like``: a real attribute followed by an operator TMF630 does not define.
+        raise InvalidEventQuery(
+            f"Operator {term.path[-1]!r} is not supported in {dotted!r}; use {', '.join(sorted(OPERATORS))}."
+        )
+    raise InvalidEventQuery(f"Query {schema.problem(dotted, what='attribute')} (the event's schema).")
 
 
 def _resolve(node: Any, path: tuple[str, ...]) -> Iterator[Any]:

@@ -40,6 +40,8 @@ from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository
 logger = logging.getLogger(__name__)
 
 API = "resourceInventoryManagement"
+# A hub query's paths are checked against this: the events carry the resource exactly as a GET shows it.
+events.register_event_schema(API, {"resource": RESOURCE_QUERY.members})
 CREATE_EVENT = "ResourceCreateEvent"
 ATTRIBUTE_CHANGE_EVENT = "ResourceAttributeValueChangeEvent"
 STATE_CHANGE_EVENT = "ResourceStateChangeEvent"

@@ -119,3 +119,17 @@ def test_unknown_event_type_for_the_api_is_rejected() -> None:
 def test_event_types_reports_what_the_filter_admits() -> None:
     assert parse_query("").event_types is None
     assert parse_query("eventType=A,B&eventType=B,C").event_types == frozenset({"B"})
+
+
+def test_paths_are_checked_only_against_a_given_schema() -> None:
+    from common.events import InvalidEventQuery, event_members
+    from common.tmf import MemberTree
+
+    schema = event_members({"resource": MemberTree.of(name=None, capacity=None)})
+    assert parse_query("event.resource.capacity.gt=9", schema=schema).terms
+    with pytest.raises(InvalidEventQuery, match="'colour'"):
+        parse_query("event.resource.colour=red", schema=schema)
+    with pytest.raises(InvalidEventQuery, match="Operator 'like' is not supported"):
+        parse_query("event.resource.name.like=x", schema=schema)
+    with pytest.raises(InvalidEventQuery, match="'eventTyp'"):
+        parse_query("eventTyp=ResourceCreateEvent", schema=schema)

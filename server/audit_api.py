@@ -9,9 +9,8 @@ served schema, paging, and the same 400 for an unknown name, a repeated ``limit`
 
 from __future__ import annotations
 
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 

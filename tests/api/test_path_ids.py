@@ -38,9 +38,7 @@ def test_redeliver_of_unicode_digit_id_is_404(client: TestClient, digit: str) ->
 
 @pytest.mark.parametrize("operation", item_operations(), ids=str)
 @pytest.mark.parametrize("digit", UNICODE_DIGITS)
-def test_path_parameter_of_unicode_digits_is_a_4xx(
-    client: TestClient, operation: Operation, digit: str
-) -> None:
+def test_path_parameter_of_unicode_digits_is_a_4xx(client: TestClient, operation: Operation, digit: str) -> None:
     _seed_three_audit_records(client)
     url = operation.url(**{name: quote(digit) for name in operation.path_parameters})
     body = {"name": "x"} if operation.has_body else None

@@ -74,7 +74,8 @@ def test_dotted_fields_of_the_schema_are_projections(client: TestClient) -> None
     listed = client.get(f"{RI}/resource?fields=resourceSpecification.id,resourceSpecification.name")
     assert listed.status_code == 200, listed.text
     assert listed.json()[0]["resourceSpecification"] == {"id": "s-1", "name": "router"}
-    one = client.get(f"{RI}/resource/{created.json()['id']}?fields=resourceSpecification.id,resourceSpecification.version")
+    selection = "fields=resourceSpecification.id,resourceSpecification.version"
+    one = client.get(f"{RI}/resource/{created.json()['id']}?{selection}")
     assert one.status_code == 200 and one.json()["resourceSpecification"] == {"id": "s-1", "version": "1"}
 
 
@@ -84,8 +85,12 @@ def test_retrieve_refuses_an_unknown_field_and_a_repeated_one(client: TestClient
     assert_error(client.get(f"{target}?fields=bogus"), 400, "'bogus'")
     assert_error(client.get(f"{target}?fields=name&fields=id"), 400, "more than once")
     assert_error(client.get(f"{target}?foo=bar"), 400, "'foo'")
-    assert client.get(f"{target}?fields=name").json() == {"id": created.json()["id"], "href": created.json()["href"],
-                                                           "@type": "LogicalResource", "name": "r"}
+    assert client.get(f"{target}?fields=name").json() == {
+        "id": created.json()["id"],
+        "href": created.json()["href"],
+        "@type": "LogicalResource",
+        "name": "r",
+    }
 
 
 def _delivery(client: TestClient) -> None:

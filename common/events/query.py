@@ -9,7 +9,7 @@ A query is what a client would put after ``?`` on a list request, applied to the
     eventTime.gte=2026-01-01T00:00:00Z                              (.gt .gte .lt .lte .eq .ne)
 
 Whitespace around names and values is ignored (TMF630's own examples write ``eventType = X``), and
-percent-escapes are decoded (``+`` stays a plus: E.164 numbers). The query is parsed when the listener
+percent-escapes are decoded as in a list query (``+`` stays a plus: E.164 numbers; ``%ZZ`` is a 400). The query is parsed when the listener
 registers, so a malformed one is a 400 then, never a silent drop at delivery time.
 
 Each API registers the schema of its events' payload (``register_event_schema``: TMF639's is
@@ -25,10 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
 
 from common.errors import InvalidInput
 from common.tmf.members import MemberTree
+from common.tmf.query import percent_decode
 
 # Attributes of a TMF688 Event (plus fieldPath, which TMF639's AttributeValueChange event adds).
 EVENT_ATTRIBUTES = frozenset(
@@ -145,7 +145,7 @@ def parse_query(
 
 def _parse_term(part: str) -> Term:
     name, separator, raw_values = part.partition("=")
-    name = unquote(name.strip())
+    name = _decoded(name.strip())
     if not separator or not name:
         raise InvalidEventQuery(f"Query term {part.strip()!r} is not of the form name=value.")
     segments = name.split(".")
@@ -162,10 +162,18 @@ def _parse_term(part: str) -> Term:
         )
     if segments == ["event"]:
         raise InvalidEventQuery("Query attribute 'event' needs a path below it, e.g. event.resource.name.")
-    values = tuple(unquote(value.strip()) for value in raw_values.split(","))
+    values = tuple(_decoded(value.strip()) for value in raw_values.split(","))
     if not values or any(value == "" for value in values):
         raise InvalidEventQuery(f"Query term {part.strip()!r} has an empty value.")
     return Term(path=tuple(segments), operator=operator, values=values)
+
+
+def _decoded(text: str) -> str:
+    """Percent-decoded as a list query is (``common.tmf.percent_decode``): ``%ZZ`` is a 400, not text."""
+    try:
+        return percent_decode(text)
+    except InvalidInput as error:
+        raise InvalidEventQuery(error.message) from None
 
 
 def _check_path(term: Term, schema: MemberTree) -> None:

@@ -133,3 +133,15 @@ def test_paths_are_checked_only_against_a_given_schema() -> None:
         parse_query("event.resource.name.like=x", schema=schema)
     with pytest.raises(InvalidEventQuery, match="'eventTyp'"):
         parse_query("eventTyp=ResourceCreateEvent", schema=schema)
+
+
+@pytest.mark.parametrize("query", ["event.resource.name=%ZZ", "event.resource.name=a%", "eventType=%FF"])
+def test_broken_percent_escape_in_a_hub_query_is_refused(query: str) -> None:
+    from common.events import InvalidEventQuery
+
+    with pytest.raises(InvalidEventQuery, match="percent-escape"):
+        parse_query(query)
+
+
+def test_good_percent_escapes_in_a_hub_query_are_decoded() -> None:
+    assert parse_query("event.resource.name=j%C3%BCrgen").terms[0].values == ("jürgen",)

@@ -9,8 +9,9 @@ A query is what a client would put after ``?`` on a list request, applied to the
     eventTime.gte=2026-01-01T00:00:00Z                              (.gt .gte .lt .lte .eq .ne)
 
 Whitespace around names and values is ignored (TMF630's own examples write ``eventType = X``), and
-percent-escapes are decoded as in a list query (``+`` stays a plus: E.164 numbers; ``%ZZ`` is a 400). The query is parsed when the listener
-registers, so a malformed one is a 400 then, never a silent drop at delivery time.
+percent-escapes are decoded as in a list query (``+`` stays a plus: E.164 numbers; ``%ZZ`` is a 400).
+The query is parsed when the listener registers, so a malformed one is a 400 then, never a silent drop
+at delivery time.
 
 Each API registers the schema of its events' payload (``register_event_schema``: TMF639's is
 ``{"resource": <the served Resource schemas>}``), and the hub checks every path against it: a member the

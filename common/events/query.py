@@ -49,7 +49,8 @@ EVENT_ATTRIBUTES = frozenset(
         "@baseType",
     }
 )
-OPERATORS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte"})
+OPERATOR_ORDER = ("eq", "ne", "gt", "gte", "lt", "lte")  # as TMF630 lists them
+OPERATORS = frozenset(OPERATOR_ORDER)
 _SEGMENT = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@\-]*$")
 
 
@@ -186,9 +187,9 @@ def _check_path(term: Term, schema: MemberTree) -> None:
     if len(prefix) == len(term.path) - 1 and node.is_leaf and len(prefix) > 1:
         # ``event.resource.name.like``: a real attribute followed by an operator TMF630 does not define.
         raise InvalidEventQuery(
-            f"Operator {term.path[-1]!r} is not supported in {dotted!r}; use {', '.join(sorted(OPERATORS))}."
+            f"Operator {term.path[-1]!r} is not supported in {dotted!r}; use {', '.join(OPERATOR_ORDER)}."
         )
-    raise InvalidEventQuery(f"Query {schema.problem(dotted, what='attribute')} (the event's schema).")
+    raise InvalidEventQuery(str(schema.problem(dotted, what="query attribute")))
 
 
 def _resolve(node: Any, path: tuple[str, ...]) -> Iterator[Any]:

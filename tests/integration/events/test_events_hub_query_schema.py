@@ -14,7 +14,7 @@ CALLBACK = "http://127.0.0.1:9/listener"
     ("query", "mentions"),
     [
         ("event.resource.bogus=1", ["'bogus'", "'event.resource'"]),
-        ("event.resource.name.like=x", ["'like'", "not supported", "eq, gt, gte, lt, lte, ne"]),
+        ("event.resource.name.like=x", ["'like'", "not supported", "eq, ne, gt, gte, lt, lte"]),
         ("event.resource.resourceSpecification.bogus=1", ["'bogus'"]),
         ("event.service.id=1", ["'service'"]),
         ("eventType=ResourceCreateEvent&event.resource.resourceStatu=available", ["Did you mean 'resourceStatus'"]),

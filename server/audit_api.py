@@ -98,7 +98,7 @@ def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Head
 
 def retrieve_audit_record(id: str, **_declared: Any) -> dict[str, Any]:
     fields = tmf.parse_item_query(raw_query_string(), AUDIT_QUERY.members)
-    record_id = tmf.integer_id(id)
+    record_id = _as_int(id)
     with deps.uow(read_only=True) as tx:
         record = tx.session.get(AuditRecord, record_id) if record_id is not None else None
         if record is None:
@@ -157,7 +157,7 @@ def list_event_delivery(**_declared: Any) -> tuple[list[dict[str, Any]], int, He
 
 
 def redeliver_event_delivery(id: str) -> dict[str, Any]:
-    delivery_id = tmf.integer_id(id)
+    delivery_id = _as_int(id)
     if delivery_id is None:
         raise dispatcher.DeliveryNotFound(f"No event delivery with id {id}.")
     with deps.uow() as tx:
@@ -180,3 +180,9 @@ def audit_record_json(record: AuditRecord) -> dict[str, Any]:
         "before": record.before,
         "after": record.after,
     }
+
+
+def _as_int(text: str) -> int | None:
+    """An integer id from a path: ASCII digits only (``common.tmf.integer_id``; ``str.isdigit`` admits
+    "¹", a 500 in ``int``, and "٣", which ``int`` reads as 3)."""
+    return tmf.integer_id(text)

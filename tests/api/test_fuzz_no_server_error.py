@@ -74,6 +74,11 @@ _query_name = st.sampled_from(
         "action",
         "state",
         "api",
+        "eventType",
+        "attempts.gt",
+        "createdAt.lt",
+        "lastStatus",
+        "id",
     ]
 ) | st.text(max_size=8)
 _query = st.lists(st.tuples(_query_name, st.text(max_size=10) | st.integers().map(str)), max_size=4)

@@ -146,7 +146,8 @@ def list_event_delivery(**_declared: Any) -> tuple[list[dict[str, Any]], int, He
     joined = (
         select(EventDelivery, OutboxEvent, EventSubscription)
         .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
-        .join(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
+        # Outer: a delivery may go to an internal consumer rather than a hub subscription.
+        .outerjoin(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
         .where(tmf.where_clause(query))
     )
     with deps.uow(read_only=True) as tx:

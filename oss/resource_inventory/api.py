@@ -11,7 +11,7 @@ from typing import Any
 from common.tmf import parse_fields
 from oss.resource_inventory import mapping, service
 from server import deps
-from server.hub import register_listener, unregister_listener
+from server.hub import register_listener, retrieve_listener, unregister_listener
 from server.responses import created, listed, no_content, raw_query_string
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "list_resource",
     "patch_resource",
     "register_listener",
+    "retrieve_listener",
     "retrieve_resource",
     "unregister_listener",
 ]

@@ -8,6 +8,7 @@ from common.tmf.errors import (
     UnknownSortAttribute,
     UnsupportedOperator,
 )
+from common.tmf.etag import EntityTag, EntityTagMismatch, InvalidEntityTag, Preconditions, entity_tag
 from common.tmf.links import href
 from common.tmf.merge_patch import changed_members, merge_patch
 from common.tmf.paging import Page
@@ -40,14 +41,18 @@ __all__ = [
     "INTEGER",
     "STRING",
     "ColumnAttribute",
+    "EntityTag",
+    "EntityTagMismatch",
     "Fields",
     "Filter",
+    "InvalidEntityTag",
     "InvalidFilterValue",
     "InvalidQuery",
     "JsonAttribute",
     "JsonPathEquals",
     "ListQuery",
     "Page",
+    "Preconditions",
     "QuerySpec",
     "SortKey",
     "UnknownFilterAttribute",
@@ -56,6 +61,7 @@ __all__ = [
     "changed_members",
     "column",
     "component_enum",
+    "entity_tag",
     "enum_of",
     "href",
     "json_array",

@@ -10,7 +10,7 @@ from typing import Any
 
 from common.tmf import parse_fields
 from oss.resource_inventory import mapping, service
-from server import deps
+from server import conditional, deps
 from server.hub import register_listener, retrieve_listener, unregister_listener
 from server.responses import created, listed, no_content, raw_query_string
 
@@ -34,20 +34,30 @@ def list_resource(**_declared: Any) -> tuple[list[dict[str, Any]], int, dict[str
     return listed([mapping.to_tmf(resource, query.fields) for resource in page.items], page)
 
 
-def create_resource(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+def create_resource(body: dict[str, Any]) -> Any:
     resource = service.create_resource(deps.uow(), body)
     representation = mapping.to_tmf(resource)
-    return created(representation, representation["href"])
+    body, status, headers = created(representation, representation["href"])
+    return conditional.with_etag(body, resource.version, status, headers)
 
 
-def retrieve_resource(id: str, fields: str | None = None) -> dict[str, Any]:
-    return mapping.to_tmf(service.retrieve_resource(deps.uow(read_only=True), id), parse_fields(fields))
+def retrieve_resource(id: str, fields: str | None = None) -> Any:
+    """200 with an ETag, or 304 for a matching If-None-Match (``server.conditional``)."""
+    selection = parse_fields(fields)
+    resource = service.retrieve_resource(deps.uow(read_only=True), id)
+    return conditional.representation(
+        mapping.to_tmf(resource, selection),
+        resource.version,
+        selection.tree if selection is not None else None,
+        what=f"Resource {id}",
+    )
 
 
-def patch_resource(id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return mapping.to_tmf(service.patch_resource(deps.uow(), id, body))
+def patch_resource(id: str, body: dict[str, Any]) -> Any:
+    resource = service.patch_resource(deps.uow(), id, body, preconditions=conditional.for_write())
+    return conditional.with_etag(mapping.to_tmf(resource), resource.version)
 
 
 def delete_resource(id: str) -> tuple[None, int]:
-    service.delete_resource(deps.uow(), id)
+    service.delete_resource(deps.uow(), id, preconditions=conditional.for_write())
     return no_content()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from urllib.parse import quote
 
 # The widest actor or request id the audit trail and the event tables store (their columns use it).
 IDENTITY_MAX_LENGTH = 128
@@ -48,6 +49,15 @@ def decode_header_text(value: str) -> str:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return unicodedata.normalize("NFC", text)
+
+
+def encode_header_text(text: str) -> str:
+    """``text`` as an ASCII header value: itself when printable ASCII, else an RFC 8187 ext-value
+    (``UTF-8''j%C3%BCrgen``) that ``decode_header_text`` reads back as ``text``. Many clients refuse
+    non-ASCII bytes in a response header (RFC 9110 §5.5 only tolerates them as obs-text)."""
+    if text.isascii() and text.isprintable() and not _EXT_VALUE.fullmatch(text):
+        return text
+    return "UTF-8''" + quote(text.encode("utf-8"), safe="!#$&+.^_`|~-")
 
 
 def _percent_decoded(text: str) -> bytes:

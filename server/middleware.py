@@ -46,6 +46,7 @@ class RequestContextMiddleware:
         request_id = (request_context.decode_header_text(headers.get("x-request-id") or "") or uuid.uuid4().hex)[
             : request_context.IDENTITY_MAX_LENGTH
         ]
+        echoed_request_id = request_context.encode_header_text(request_id)  # ASCII, whatever the client sent
         actor = caller_identity(headers)
         base_url = _base_url(scope, headers)
         started = time.perf_counter()
@@ -55,7 +56,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 response_headers = MutableHeaders(scope=message)
-                response_headers["X-Request-ID"] = request_id
+                response_headers["X-Request-ID"] = echoed_request_id
                 if message["status"] in _WITHOUT_CONTENT and "content-type" in response_headers:
                     del response_headers["content-type"]
             await send(message)

@@ -78,3 +78,11 @@ def test_allow_is_derived_from_every_served_document() -> None:
             concrete = api.base_path + template.replace("{id}", "x")
             declared = {method.upper() for method in item if method != "parameters"}
             assert declared <= set(allowed_methods(concrete)), (api.name, template)
+
+
+def test_x_request_id_in_utf8_is_recorded_as_typed_and_echoed_in_ascii(client: TestClient) -> None:
+    created = client.post(f"{RI}/resource", json={"name": "x"}, headers={"X-Request-ID": "李-42".encode()})
+    assert created.status_code == 201
+    assert created.headers["x-request-id"] == "UTF-8''%E6%9D%8E-42"  # RFC 8187: reads back as the same text
+    [record] = client.get(f"{AUDIT}/auditRecord?requestId=%E6%9D%8E-42").json()
+    assert record["requestId"] == "李-42"

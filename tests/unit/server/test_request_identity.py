@@ -31,3 +31,12 @@ def test_header_text_is_decoded_as_typed(wire: bytes, text: str) -> None:
     decoded = decode_header_text(_as_asgi_reads(wire))
     assert decoded == text
     assert unicodedata.is_normalized("NFC", decoded)
+
+
+@pytest.mark.parametrize("text", ["req-1", "李-42", "jürgen", "a\u0085b", "UTF-8''x", "tab\there"])
+def test_encoded_header_text_is_ascii_and_reads_back_as_the_same_text(text: str) -> None:
+    from common.request_context import encode_header_text
+
+    encoded = encode_header_text(text)
+    assert encoded.isascii() and encoded.isprintable()
+    assert decode_header_text(encoded) == text

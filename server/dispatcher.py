@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, aliased
 from common import clock, events, request_context
 from common.errors import Conflict, NotFound
 from common.events import DEAD, DELIVERED, PENDING, EventDelivery, EventSubscription, OutboxEvent
-from common.redaction import redact_url
+from common.redaction import redact_url, redact_urls_in_text
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -346,7 +346,7 @@ def delivery_json(delivery: EventDelivery, event: OutboxEvent, subscription: Eve
         "nextAttemptAt": clock.isoformat(delivery.next_attempt_at),
         "lastAttemptAt": clock.isoformat(delivery.last_attempt_at) if delivery.last_attempt_at else None,
         "lastStatus": delivery.last_status,
-        "lastError": delivery.last_error,
+        "lastError": redact_urls_in_text(delivery.last_error) if delivery.last_error else None,
         "deliveredAt": clock.isoformat(delivery.delivered_at) if delivery.delivered_at else None,
     }
 

@@ -12,9 +12,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from starlette.testclient import TestClient
 
+from common.events import EventDelivery
 from server.db import make_session_factory
 from server.dispatcher import Dispatcher
 from server.logs import make_handler
@@ -93,3 +94,15 @@ def test_get_hub_by_id_answers_the_listener_of_this_hub_only(client: TestClient)
 def test_get_by_id_of_an_unknown_subscription_or_delivery_is_a_tmf_404(client: TestClient, path: str) -> None:
     response = client.get(f"{OPS}/{path}")
     assert response.status_code == 404 and response.json()["@type"] == "Error"
+
+
+def test_a_delivery_error_quoting_the_callback_is_shown_masked(client: TestClient, clean_db: Engine) -> None:
+    client.post(f"{RI}/hub", json={"callback": "http://crm:hunter2@127.0.0.1:9/x"})
+    client.post(f"{RI}/resource", json={"name": "x"})
+    with clean_db.begin() as connection:
+        connection.execute(
+            update(EventDelivery).values(last_error="ConnectError: http://crm:hunter2@127.0.0.1:9/x refused")
+        )
+    [delivery] = client.get(f"{OPS}/eventDelivery").json()
+    assert delivery["lastError"] == "ConnectError: http://***@127.0.0.1:9/x refused"
+    assert client.get(f"{OPS}/eventDelivery/{delivery['id']}").json()["lastError"] == delivery["lastError"]

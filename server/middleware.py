@@ -43,9 +43,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        request_id = (request_context.decode_header_text(headers.get("x-request-id") or "") or uuid.uuid4().hex)[
-            : request_context.IDENTITY_MAX_LENGTH
-        ]
+        request_id = _request_id(headers)
         echoed_request_id = request_context.encode_header_text(request_id)  # ASCII, whatever the client sent
         actor = caller_identity(headers)
         base_url = _base_url(scope, headers)
@@ -81,7 +79,13 @@ def caller_identity(headers: Headers) -> str:
     """Who is asking: ``X-User`` decoded as the text a person typed (``decode_header_text``: UTF-8 or
     RFC 8187), ``anonymous`` without one. The one place identity is read from a request."""
     raw = headers.get("x-user")
-    return request_context.decode_header_text(raw) if raw else ANONYMOUS
+    return (request_context.decode_header_text(raw) if raw else "") or ANONYMOUS
+
+
+def _request_id(headers: Headers) -> str:
+    """The client's ``X-Request-ID`` as text (cut to the width the audit trail stores), or a new one."""
+    sent = request_context.decode_header_text(headers.get("x-request-id") or "")
+    return (sent or uuid.uuid4().hex)[: request_context.IDENTITY_MAX_LENGTH]
 
 
 def _base_url(scope: Scope, headers: Headers) -> str:

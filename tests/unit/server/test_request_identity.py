@@ -40,3 +40,13 @@ def test_encoded_header_text_is_ascii_and_reads_back_as_the_same_text(text: str)
     encoded = encode_header_text(text)
     assert encoded.isascii() and encoded.isprintable()
     assert decode_header_text(encoded) == text
+
+
+@pytest.mark.parametrize(("sent", "actor"), [(None, "anonymous"), (b"", "anonymous"), (b"UTF-8''", "anonymous")])
+def test_caller_without_a_name_is_anonymous(sent: bytes | None, actor: str) -> None:
+    from starlette.datastructures import Headers
+
+    from server.middleware import caller_identity
+
+    raw = [(b"x-user", sent)] if sent is not None else []
+    assert caller_identity(Headers(raw=raw)) == actor

@@ -11,7 +11,7 @@
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
-| PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH or DELETE of a versioned entity without If-Match is a 428 (RFC 6585) |
+| PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ import pytest
 from server.settings import Settings
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", False), ("false", False), ("0", False), ("TRUE", True), ("on", True)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", False), ("false", False), ("0", False), ("TRUE", True), ("on", True)]
+)
 def test_require_if_match_reads_booleans(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
     monkeypatch.setenv("PROVISIO_REQUIRE_IF_MATCH", value)
     assert Settings.from_env().require_if_match is expected

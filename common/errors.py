@@ -51,8 +51,17 @@ class Unprocessable(InvalidInput):
 
 
 class PreconditionFailed(ProvisioError):
+    """A condition the client set (If-Match, If-None-Match) does not hold (412)."""
+
     code = "PRECONDITION_FAILED"
     reason = "Precondition failed"
+
+
+class PreconditionRequired(ProvisioError):
+    """The server requires a conditional request, and the client sent none (428, RFC 6585 §3)."""
+
+    code = "PRECONDITION_REQUIRED"
+    reason = "Precondition required"
 
 
 class Upstream(ProvisioError):

@@ -18,6 +18,7 @@ from common import clock, request_context, tmf
 from common.audit import AuditRecord
 from common.errors import NotFound
 from common.events import DELIVERY_STATES, EventDelivery, EventSubscription, OutboxEvent
+from common.redaction import redact_url
 from server import deps, dispatcher
 from server.responses import paging_headers, raw_query_string
 
@@ -29,6 +30,10 @@ Headers = dict[str, str]
 
 class AuditRecordNotFound(NotFound):
     code = "AUDIT_RECORD_NOT_FOUND"
+
+
+class EventSubscriptionNotFound(NotFound):
+    code = "SUBSCRIPTION_NOT_FOUND"
 
 
 _AUDIT = AuditRecord.__table__
@@ -128,11 +133,20 @@ def list_event_subscription(**_declared: Any) -> tuple[list[dict[str, Any]], int
     return body, 200, paging_headers(total, len(body))
 
 
+def retrieve_event_subscription(id: str) -> dict[str, Any]:
+    """One hub listener of any API, its callback's credentials masked (``common.redaction``)."""
+    with deps.uow(read_only=True) as tx:
+        subscription = tx.session.get(EventSubscription, id)
+        if subscription is None:
+            raise EventSubscriptionNotFound(f"No event subscription with id {id}.")
+        return event_subscription_json(subscription)
+
+
 def event_subscription_json(row: EventSubscription) -> dict[str, Any]:
     return {
         "id": row.id,
         "api": row.api,
-        "callback": row.callback,
+        "callback": redact_url(row.callback),
         "query": row.query,
         "createdAt": clock.isoformat(row.created_at),
         "createdBy": row.created_by,
@@ -155,6 +169,25 @@ def list_event_delivery(**_declared: Any) -> tuple[list[dict[str, Any]], int, He
         rows = tx.session.execute(joined.order_by(*ordering).offset(query.offset).limit(query.limit)).all()
         body = [tmf.project(dispatcher.delivery_json(*row), query.fields) for row in rows]
     return body, 200, paging_headers(total, len(body))
+
+
+def retrieve_event_delivery(id: str) -> dict[str, Any]:
+    """One delivery with its event and listener, as ``GET /eventDelivery`` lists it."""
+    delivery_id = _as_int(id)
+    with deps.uow(read_only=True) as tx:
+        row = (
+            tx.session.execute(
+                select(EventDelivery, OutboxEvent, EventSubscription)
+                .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
+                .join(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
+                .where(EventDelivery.id == delivery_id)
+            ).first()
+            if delivery_id is not None
+            else None
+        )
+        if row is None:
+            raise dispatcher.DeliveryNotFound(f"No event delivery with id {id}.")
+        return dispatcher.delivery_json(*row)
 
 
 def redeliver_event_delivery(id: str) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, aliased
 from common import clock, events, request_context
 from common.errors import Conflict, NotFound
 from common.events import DEAD, DELIVERED, PENDING, EventDelivery, EventSubscription, OutboxEvent
+from common.redaction import redact_url, redact_urls_in_text
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ class Dispatcher:
             logger.warning(
                 "event %s to %s dead after %d attempts: %s",
                 claim.event_id,
-                claim.callback,
+                redact_url(claim.callback),
                 claim.attempt,
                 outcome.error,
             )
@@ -270,7 +271,7 @@ class Dispatcher:
             logger.info(
                 "event %s to %s failed (attempt %d, %s); retry in %.2fs",
                 claim.event_id,
-                claim.callback,
+                redact_url(claim.callback),
                 claim.attempt,
                 outcome.error,
                 delay,
@@ -340,12 +341,12 @@ def delivery_json(delivery: EventDelivery, event: OutboxEvent, subscription: Eve
         "eventType": event.event_type,
         "api": event.api,
         "subscriptionId": subscription.id,
-        "callback": subscription.callback,
+        "callback": redact_url(subscription.callback),  # delivery reads the stored one, people this
         "createdAt": clock.isoformat(delivery.created_at),
         "nextAttemptAt": clock.isoformat(delivery.next_attempt_at),
         "lastAttemptAt": clock.isoformat(delivery.last_attempt_at) if delivery.last_attempt_at else None,
         "lastStatus": delivery.last_status,
-        "lastError": delivery.last_error,
+        "lastError": redact_urls_in_text(delivery.last_error) if delivery.last_error else None,
         "deliveredAt": clock.isoformat(delivery.delivered_at) if delivery.delivered_at else None,
     }
 

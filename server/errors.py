@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from functools import cache
 from typing import Any
 
+import yaml
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -19,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from common import errors as categories
 from common import request_context
+from server.apis import APIS, OPENAPI_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ STATUS_BY_CATEGORY: dict[type[categories.ProvisioError], int] = {
     categories.Unprocessable: 422,
     categories.InvalidInput: 400,
     categories.PreconditionFailed: 412,
+    categories.PreconditionRequired: 428,
     categories.UpstreamTimeout: 504,
     categories.Upstream: 502,
     categories.ProvisioError: 500,
@@ -50,6 +55,7 @@ _HTTP_CODES = {
     413: ("PAYLOAD_TOO_LARGE", "Payload too large"),
     415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
     422: ("UNPROCESSABLE", "Unprocessable entity"),
+    428: ("PRECONDITION_REQUIRED", "Precondition required"),
     500: ("INTERNAL_ERROR", "Internal error"),
     502: ("UPSTREAM_ERROR", "Upstream failure"),
     503: ("UNAVAILABLE", "Service unavailable"),
@@ -109,11 +115,49 @@ def handle_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionRespo
     return error_response(exc.status, code, reason, message, headers=headers)
 
 
-def handle_http_exception(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+def handle_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, HTTPException)
     code, reason = _HTTP_CODES.get(exc.status_code, ("ERROR", "Error"))
     headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(str(request.scope.get("path", "")))
+        if allowed:
+            headers = {key: value for key, value in headers.items() if key.lower() != "allow"}
+            headers["Allow"] = ", ".join(allowed)
     return error_response(exc.status_code, code, reason, str(exc.detail or reason), headers=headers)
+
+
+_HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+
+
+@cache
+def _route_table() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    """(path pattern, methods) of every operation of every served document (``server.apis``)."""
+    routes = []
+    for api in APIS:
+        document = yaml.safe_load((OPENAPI_DIR / api.spec).read_text(encoding="utf-8"))
+        for template, item in (document.get("paths") or {}).items():
+            methods = {method.upper() for method in item if method in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")  # Starlette answers HEAD wherever GET is served (RFC 9110 §9.3.2)
+            pattern = re.escape(api.base_path.rstrip("/") + template)
+            pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", pattern)
+            routes.append((re.compile(pattern), frozenset(methods)))
+    return tuple(routes)
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the documents serve at ``path``, for the ``Allow`` header of a 405 (RFC 9110 §15.5.6).
+
+    Starlette answers a 405 with the methods of the first route whose path matched, and connexion adds
+    one route per operation, so ``OPTIONS /resource`` said ``GET, HEAD`` although POST is served there too.
+    """
+    methods: set[str] = set()
+    for pattern, route_methods in _route_table():
+        if pattern.fullmatch(path):
+            methods |= route_methods
+    order = {method.upper(): index for index, method in enumerate(_HTTP_METHODS)}
+    return sorted(methods, key=lambda method: order.get(method, len(order)))
 
 
 def handle_bad_encoding(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

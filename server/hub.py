@@ -1,8 +1,12 @@
-"""Generic hub handlers (TMF630 Part 1 "Notifications": ``POST /hub``, ``DELETE /hub/{id}``).
+"""Generic hub handlers (TMF630 Part 1 "Notifications": ``POST /hub``, ``GET /hub/{id}``, ``DELETE /hub/{id}``).
 
-Every API that serves a hub re-exports these two functions from its ``api`` module::
+Every API that serves a hub re-exports these functions from its ``api`` module::
 
-    from server.hub import register_listener, unregister_listener
+    from server.hub import register_listener, retrieve_listener, unregister_listener
+
+A callback is stored as registered (delivery needs its credentials) and shown everywhere else through
+``common.redaction.redact_url``: userinfo and secret-looking query parameters masked, in responses and
+log lines alike.
 
 The API a request belongs to is taken from connexion's routing context (the base path the operation
 was matched under), so subscriptions are per API: the TMF639 hub only ever gets TMF639 events, and a
@@ -21,6 +25,7 @@ from sqlalchemy import delete
 from common import clock, events, request_context
 from common.errors import InvalidInput, NotFound
 from common.events import EventSubscription
+from common.redaction import redact_url
 from server import deps
 from server.apis import APIS, ApiEntry
 
@@ -67,9 +72,19 @@ def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
         tx.session.flush()
         representation = subscription_json(subscription)
         tx.commit()
-    logger.info("listener %s registered on %s hub: %s", subscription.id, api.name, callback)
+    logger.info("listener %s registered on %s hub: %s", subscription.id, api.name, redact_url(callback))
     location = f"{request_context.current().base_url}{api.base_path}/hub/{subscription.id}"
     return representation, 201, {"Location": location}
+
+
+def retrieve_listener(id: str) -> dict[str, Any]:
+    """``GET /hub/{id}``: the listener registered on this API's hub (404 for another API's id)."""
+    api = current_api()
+    with deps.uow(read_only=True) as tx:
+        subscription = tx.session.get(EventSubscription, id)
+        if subscription is None or subscription.api != api.name:
+            raise SubscriptionNotFound(f"No listener with id {id} is registered on this hub.")
+        return subscription_json(subscription)
 
 
 def unregister_listener(id: str) -> tuple[None, int]:
@@ -87,7 +102,7 @@ def unregister_listener(id: str) -> tuple[None, int]:
 
 
 def subscription_json(subscription: EventSubscription) -> dict[str, Any]:
-    representation: dict[str, Any] = {"id": subscription.id, "callback": subscription.callback}
+    representation: dict[str, Any] = {"id": subscription.id, "callback": redact_url(subscription.callback)}
     if subscription.query:
         representation["query"] = subscription.query
     return representation
@@ -101,13 +116,13 @@ def validate_callback(callback: str) -> None:
     try:
         parts = urlsplit(callback)
     except ValueError as error:  # an unbalanced IPv6 bracket: http://[::1/
-        raise InvalidCallback(f"callback {callback!r} is not a URL: {error}.") from None
+        raise InvalidCallback(f"callback {redact_url(callback)!r} is not a URL: {error}.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidCallback(f"callback {callback!r} is not an absolute http or https URL.")
+        raise InvalidCallback(f"callback {redact_url(callback)!r} is not an absolute http or https URL.")
     try:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError as error:
-        raise InvalidCallback(f"callback {callback!r} has an invalid port.") from error
+        raise InvalidCallback(f"callback {redact_url(callback)!r} has an invalid port.") from error
 
 
 def current_api() -> ApiEntry:

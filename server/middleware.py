@@ -2,9 +2,13 @@
 before everything else), and the request guard (``RequestGuardMiddleware``, inside connexion's exception
 handling, so what it refuses becomes a TMF Error like any other).
 
-Identity comes from the ``X-User`` header until authentication lands (the audit trail records it);
-``X-Request-ID`` is taken from the client (cut to the width the audit trail stores) or made up, bound for
-every log line and echoed back.
+Identity comes from the ``X-User`` header until authentication lands (the audit trail records it), read
+as the text the person typed (``caller_identity``); ``X-Request-ID`` is taken from the client (cut to the
+width the audit trail stores) or made up, bound for every log line and echoed back.
+
+``RequestContextMiddleware`` also drops ``Content-Type`` from 204 and 304 answers, whatever produced them:
+they have no content (RFC 9110 §15.3.5, §15.4.5), and connexion labels every answer of an operation with
+the media type of its other responses.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import math
 import re
 import time
+import unicodedata
 import uuid
 from typing import Any
 
@@ -38,8 +43,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        request_id = (headers.get("x-request-id") or uuid.uuid4().hex)[: request_context.IDENTITY_MAX_LENGTH]
-        actor = headers.get("x-user") or ANONYMOUS
+        request_id = _request_id(headers)
+        echoed_request_id = request_context.encode_header_text(request_id)  # ASCII, whatever the client sent
+        actor = caller_identity(headers)
         base_url = _base_url(scope, headers)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -47,7 +53,10 @@ class RequestContextMiddleware:
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                response_headers = MutableHeaders(scope=message)
+                response_headers["X-Request-ID"] = echoed_request_id
+                if message["status"] in _WITHOUT_CONTENT and "content-type" in response_headers:
+                    del response_headers["content-type"]
             await send(message)
 
         with request_context.bind(request_id=request_id, actor=actor, base_url=base_url):
@@ -61,6 +70,22 @@ class RequestContextMiddleware:
                     status_holder["status"],
                     (time.perf_counter() - started) * 1000,
                 )
+
+
+_WITHOUT_CONTENT = frozenset({204, 304})
+
+
+def caller_identity(headers: Headers) -> str:
+    """Who is asking: ``X-User`` decoded as the text a person typed (``decode_header_text``: UTF-8 or
+    RFC 8187), ``anonymous`` without one. The one place identity is read from a request."""
+    raw = headers.get("x-user")
+    return (request_context.decode_header_text(raw) if raw else "") or ANONYMOUS
+
+
+def _request_id(headers: Headers) -> str:
+    """The client's ``X-Request-ID`` as text (cut to the width the audit trail stores), or a new one."""
+    sent = request_context.decode_header_text(headers.get("x-request-id") or "")
+    return (sent or uuid.uuid4().hex)[: request_context.IDENTITY_MAX_LENGTH]
 
 
 def _base_url(scope: Scope, headers: Headers) -> str:
@@ -183,9 +208,13 @@ def _check_target(scope: Scope) -> None:
 
 
 def _check_identity(headers: Headers) -> None:
-    actor = headers.get("x-user")
-    if actor is not None and len(actor) > request_context.IDENTITY_MAX_LENGTH:
+    if headers.get("x-user") is None:
+        return
+    actor = caller_identity(headers)  # counted in characters as stored, not in bytes
+    if len(actor) > request_context.IDENTITY_MAX_LENGTH:
         raise MalformedRequest(f"X-User is longer than {request_context.IDENTITY_MAX_LENGTH} characters.")
+    if any(unicodedata.category(char) == "Cc" for char in actor):
+        raise MalformedRequest("X-User contains a control character.")
 
 
 def _reject_constant(name: str) -> Any:

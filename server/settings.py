@@ -11,6 +11,7 @@
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
+| PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Settings:
     delivery_retry_base: float = 1.0
     delivery_retry_max: float = 300.0
     max_body_bytes: int = 1024 * 1024
+    require_if_match: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,4 +63,15 @@ class Settings:
             delivery_retry_base=float(os.environ.get("PROVISIO_DELIVERY_RETRY_BASE", "1.0")),
             delivery_retry_max=float(os.environ.get("PROVISIO_DELIVERY_RETRY_MAX", "300")),
             max_body_bytes=int(os.environ.get("PROVISIO_MAX_BODY_BYTES", str(1024 * 1024))),
+            require_if_match=_flag("PROVISIO_REQUIRE_IF_MATCH"),
         )
+
+
+def _flag(name: str) -> bool:
+    """A boolean variable: 1/true/yes/on or 0/false/no/off (any case); unset or empty is false."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name}={value!r}: use true or false")

@@ -9,6 +9,7 @@ from common.tmf.errors import (
     UnknownSortAttribute,
     UnsupportedOperator,
 )
+from common.tmf.etag import EntityTag, EntityTagMismatch, InvalidEntityTag, Preconditions, entity_tag
 from common.tmf.links import href
 from common.tmf.members import MemberTree, UnknownMember, cached_schema_members, schema_members
 from common.tmf.merge_patch import changed_members, merge_patch
@@ -47,8 +48,11 @@ __all__ = [
     "INTEGER",
     "STRING",
     "ColumnAttribute",
+    "EntityTag",
+    "EntityTagMismatch",
     "Fields",
     "Filter",
+    "InvalidEntityTag",
     "InvalidFilterValue",
     "InvalidQuery",
     "JsonAttribute",
@@ -56,6 +60,7 @@ __all__ = [
     "ListQuery",
     "MemberTree",
     "Page",
+    "Preconditions",
     "QuerySpec",
     "SortKey",
     "UnknownField",
@@ -67,6 +72,7 @@ __all__ = [
     "changed_members",
     "column",
     "component_enum",
+    "entity_tag",
     "enum_of",
     "href",
     "integer_id",

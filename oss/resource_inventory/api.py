@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from oss.resource_inventory import mapping, service
-from server import deps
-from server.hub import register_listener, unregister_listener
+from server import conditional, deps
+from server.hub import register_listener, retrieve_listener, unregister_listener
 from server.responses import created, listed, no_content, raw_query_string
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "list_resource",
     "patch_resource",
     "register_listener",
+    "retrieve_listener",
     "retrieve_resource",
     "unregister_listener",
 ]
@@ -32,22 +33,31 @@ def list_resource(**_declared: Any) -> tuple[list[dict[str, Any]], int, dict[str
     return listed([mapping.to_tmf(resource, query.fields) for resource in page.items], page)
 
 
-def create_resource(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+def create_resource(body: dict[str, Any]) -> Any:
     resource = service.create_resource(deps.uow(), body)
     representation = mapping.to_tmf(resource)
-    return created(representation, representation["href"])
+    body, status, headers = created(representation, representation["href"])
+    return conditional.with_etag(body, resource.version, status, headers)
 
 
-def retrieve_resource(id: str, **_declared: Any) -> dict[str, Any]:
-    # ``fields`` is read from the raw query string by common.tmf, checked as a list's is.
-    fields = service.parse_retrieve_query(raw_query_string())
-    return mapping.to_tmf(service.retrieve_resource(deps.uow(read_only=True), id), fields)
+def retrieve_resource(id: str, **_declared: Any) -> Any:
+    """200 with an ETag, or 304 for a matching If-None-Match (``server.conditional``). ``fields`` is read
+    from the raw query string by common.tmf, checked as a list's is."""
+    selection = service.parse_retrieve_query(raw_query_string())
+    resource = service.retrieve_resource(deps.uow(read_only=True), id)
+    return conditional.representation(
+        mapping.to_tmf(resource, selection),
+        resource.version,
+        selection.tree if selection is not None else None,
+        what=f"Resource {id}",
+    )
 
 
-def patch_resource(id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return mapping.to_tmf(service.patch_resource(deps.uow(), id, body))
+def patch_resource(id: str, body: dict[str, Any]) -> Any:
+    resource = service.patch_resource(deps.uow(), id, body, preconditions=conditional.for_write())
+    return conditional.with_etag(mapping.to_tmf(resource), resource.version)
 
 
 def delete_resource(id: str) -> tuple[None, int]:
-    service.delete_resource(deps.uow(), id)
+    service.delete_resource(deps.uow(), id, preconditions=conditional.for_write())
     return no_content()

@@ -123,6 +123,7 @@ class ResourceData:
     attributes: Mapping[str, Any]
     created_at: datetime
     updated_at: datetime
+    version: int = 1  # the row version: what the ETag is made of (RFC 9110 §8.8.3)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from common import clock, events
 from common.errors import Conflict
 from common.orm import new_id, overlong_column
-from common.tmf import Fields, ListQuery, Page, changed_members, merge_patch, parse_item_query, parse_list_query
+from common.tmf import (
+    Fields,
+    ListQuery,
+    Page,
+    Preconditions,
+    changed_members,
+    entity_tag,
+    merge_patch,
+    parse_item_query,
+    parse_list_query,
+)
 from common.uow import UnitOfWork
 from oss.resource_inventory import mapping
 from oss.resource_inventory.domain import (
@@ -98,11 +108,17 @@ def list_resources(uow: UnitOfWork, query: ListQuery) -> Page[ResourceData]:
 
 
 def patch_resource(
-    uow: UnitOfWork, resource_id: str, patch: Mapping[str, Any], *, acting_context: str | None = None
+    uow: UnitOfWork,
+    resource_id: str,
+    patch: Mapping[str, Any],
+    *,
+    acting_context: str | None = None,
+    preconditions: Preconditions | None = None,
 ) -> ResourceData:
-    """Apply a JSON merge-patch (RFC 7396) to a resource and publish what changed."""
+    """Apply a JSON merge-patch (RFC 7396) to a resource and publish what changed; ``preconditions``
+    (If-Match) are checked against the locked row, so a stale ETag is a 412 even in a race."""
     with uow as tx:
-        row, before = _lock_writable(ResourceRepository(tx.session), resource_id, acting_context)
+        row, before = _lock_writable(ResourceRepository(tx.session), resource_id, acting_context, preconditions)
         patch = {key: value for key, value in patch.items() if key not in ("href", "@baseType")}
         current = mapping.document_of(before)
         merged = merge_patch(current, patch)
@@ -127,10 +143,16 @@ def patch_resource(
     return after
 
 
-def delete_resource(uow: UnitOfWork, resource_id: str, *, acting_context: str | None = None) -> None:
+def delete_resource(
+    uow: UnitOfWork,
+    resource_id: str,
+    *,
+    acting_context: str | None = None,
+    preconditions: Preconditions | None = None,
+) -> None:
     with uow as tx:
         repository = ResourceRepository(tx.session)
-        row, resource = _lock_writable(repository, resource_id, acting_context)
+        row, resource = _lock_writable(repository, resource_id, acting_context, preconditions)
         repository.delete(row)
         tx.session.flush()
         _publish(tx, DELETE_EVENT, resource)
@@ -139,14 +161,21 @@ def delete_resource(uow: UnitOfWork, resource_id: str, *, acting_context: str | 
 
 
 def _lock_writable(
-    repository: ResourceRepository, resource_id: str, acting_context: str | None
+    repository: ResourceRepository,
+    resource_id: str,
+    acting_context: str | None,
+    preconditions: Preconditions | None = None,
 ) -> tuple[ResourceRow, ResourceData]:
-    """The row, locked for this transaction, and its data; 404 if absent, 409 if another context owns it."""
+    """The row, locked for this transaction, and its data; 404 if absent, 409 if another context owns it,
+    412 if ``preconditions`` do not hold for the version now locked (RFC 9110 §13.2.2: after the 404
+    and the 409, which an unconditional request would get too)."""
     row = repository.get_for_update(resource_id)
     if row is None:
         raise ResourceNotFound(resource_id)
     resource = to_data(row)
     ensure_writable(RESOURCE_TYPES.get(resource.type), acting_context)
+    if preconditions is not None:
+        preconditions.check(entity_tag(resource.version), f"Resource {resource_id}")
     return row, resource
 
 
@@ -169,6 +198,7 @@ def to_data(row: ResourceRow | Row[Any]) -> ResourceData:
         attributes=dict(row.document or {}),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        version=row.row_version,
     )
 
 

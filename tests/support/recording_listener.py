@@ -23,6 +23,7 @@ class RecordingListener:
         self.port = port or free_port()
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.authorizations: list[str | None] = []  # the Authorization header of each recorded event
         self.status = 201  # what the listener answers; set to 500 to make deliveries fail
         self.script: list[int] = []  # statuses to answer first, one per request, before ``status``
         self._condition = threading.Condition()
@@ -46,6 +47,7 @@ class RecordingListener:
                     with listener._condition:
                         listener.received.append(body)
                         listener.paths.append(self.path)
+                        listener.authorizations.append(self.headers.get("Authorization"))
                         listener._condition.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -181,9 +181,9 @@ def test_hub_with_a_bad_body_is_400(tmf: OfficialSpecClient, body: dict[str, obj
     assert_tmf_error(tmf.post(f"{BASE}/hub", json=body), 400, code)
 
 
-def test_hub_unknown_id_is_404_and_get_is_405(tmf: OfficialSpecClient) -> None:
+def test_hub_unknown_id_is_404_for_delete_and_get(tmf: OfficialSpecClient) -> None:
     assert_tmf_error(tmf.delete(f"{BASE}/hub/no-such-listener"), 404, "SUBSCRIPTION_NOT_FOUND")
-    assert_tmf_error(tmf.get(f"{BASE}/hub/no-such-listener"), 405)
+    assert_tmf_error(tmf.get(f"{BASE}/hub/no-such-listener"), 404, "SUBSCRIPTION_NOT_FOUND")
 
 
 def test_unexpected_failure_is_a_500_without_trace_or_detail(

@@ -13,6 +13,7 @@ TMF639_OPERATIONS = {
     ("/resource/{id}", "patch"): "patchResource",
     ("/resource/{id}", "delete"): "deleteResource",
     ("/hub", "post"): "registerListener",
+    ("/hub/{id}", "get"): "retrieveListener",  # not in the v4 file; TMF639 v5 has it (hubGet)
     ("/hub/{id}", "delete"): "unregisterListener",
 }
 

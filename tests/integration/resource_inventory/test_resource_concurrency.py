@@ -42,3 +42,34 @@ def test_parallel_patches_serialise_and_each_publishes_its_event(live_server, cl
             .where(OutboxEvent.event_type == "ResourceAttributeValueChangeEvent")
         )
     assert changes == WRITERS  # every patch changed the description, so every one published
+
+
+def test_parallel_patches_with_the_same_if_match_give_one_200_and_412s(live_server, clean_db: Engine) -> None:  # type: ignore[no-untyped-def]
+    """If-Match is checked against the row the use case has locked, so a race is a 412, never a lost update."""
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        created = client.post(f"{BASE}/resource", json={"name": "shared"})
+        etag = created.headers["etag"]
+        path = f"{BASE}/resource/{created.json()['id']}"
+
+        def patch(index: int) -> int:
+            with httpx.Client(base_url=live_server.url, timeout=30) as own:
+                response = own.patch(
+                    path,
+                    content=f'{{"description": "writer {index}"}}',
+                    headers={"content-type": "application/merge-patch+json", "If-Match": etag},
+                )
+                return response.status_code
+
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            statuses = list(pool.map(patch, range(WRITERS)))
+        final = client.get(path)
+
+    assert sorted(statuses) == [200] + [412] * (WRITERS - 1)
+    assert final.headers["etag"] == '"2"'
+    with clean_db.connect() as connection:
+        changes = connection.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.event_type == "ResourceAttributeValueChangeEvent")
+        )
+    assert changes == 1

@@ -21,6 +21,19 @@ How it runs (``make bench BENCH=resource``):
    offsets 0..900 (each filter combination matches ~3,300 rows), one sequential client, 300 requests.
    ``resource.retrieve.p95`` / ``.p50``: GET /resource/{id} for 1,000 ids drawn (seeded) from the whole store.
    Baseline ``baseline.starlette.json.p95`` / ``.p50``: GET of the bare endpoint, one sequential client.
+6. Raw-SQL baselines (issue 13), served by bench/baseline_app.py in a second child on the **same database**
+   while the API's child stays up, each phase right after the API's own with the same requests:
+   ``baseline.sql_insert`` (the create's statements as raw SQL in one transaction),
+   ``baseline.sql_list.p50/.p95`` (the same count + page of 100 and the same documents),
+   ``baseline.sql_retrieve.p50/.p95`` (the same SELECT by id), and ``baseline.sql_take.c1/.c16`` (take one
+   free row with ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING``, 2,000
+   requests from 1 and from 16 clients; on SQLite ``BEGIN IMMEDIATE`` and the same UPDATE without row
+   locks). The API figures are recorded against them again as ``resource.create.vs_sql``,
+   ``resource.list.p50/.p95.vs_sql`` and ``resource.retrieve.p50/.p95.vs_sql``.
+7. ``resource.create.cpu`` / ``.list.cpu`` / ``.retrieve.cpu`` (ms CPU/req): the server child's CPU time per
+   request (the sum of its threads' run time, /proc/<pid>/task/*/schedstat) over each phase, against the
+   raw-SQL child's (``baseline.sql_insert.cpu`` ...): on a machine shared with other work the one figure
+   that load hardly moves.
 
 Latency ratios are baseline/value, throughput ratios value/baseline: higher is better, 1.0 would mean
 "as fast as an endpoint that does nothing". Client and server share the machine's two cores.

@@ -137,7 +137,7 @@ class RequestGuardMiddleware:
             )
         if body and _JSON_MEDIA_TYPE.match(content_type):
             # Parsed once: the body validator (server.validation) validates this document, not the bytes again.
-            scope = {**scope, PARSED_BODY_KEY: (check_json_body(body),)}
+            scope[PARSED_BODY_KEY] = (check_json_body(body),)
         await self.app(scope, _replay(body, receive), send)
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:

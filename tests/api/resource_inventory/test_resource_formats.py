@@ -51,3 +51,15 @@ def test_values_that_keep_their_formats_are_accepted_and_answered_back(tmf: Offi
     created = new_resource(tmf, **body)
     for key, value in body.items():
         assert created[key] == value
+
+
+def test_a_create_is_validated_without_a_second_parse_of_the_body(
+    tmf: OfficialSpecClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connexion.validators import JSONRequestBodyValidator
+
+    async def no_second_parse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("connexion parsed the body again")
+
+    monkeypatch.setattr(JSONRequestBodyValidator, "_parse", no_second_parse)
+    assert new_resource(tmf, name="parsed once")["name"] == "parsed once"

@@ -132,3 +132,22 @@ def test_a_typical_create_takes_the_compiled_path() -> None:
     schema = dict(BODY_SCHEMAS)["resourceInventoryManagement POST /resource application/json"]
     body = resource_body("router-1", "router", "available", 7)
     assert fast_accepts(schema, body) and _jsonschema_accepts(schema, body)
+
+
+def test_the_validator_validates_the_guards_document_without_parsing_again() -> None:
+    import asyncio
+
+    from server.validation import PARSED_BODY_KEY
+
+    document = {"name": "parsed once"}
+    drained: list[bytes] = []
+
+    async def stream() -> Any:
+        for chunk in (b'{"name": "parsed once"}', b""):
+            drained.append(chunk)
+            yield chunk
+
+    schema = dict(BODY_SCHEMAS)["resourceInventoryManagement POST /resource application/json"]
+    parsed = asyncio.run(_validator(schema)._parse(stream(), {PARSED_BODY_KEY: (document,)}))
+    assert parsed is document
+    assert drained == [b'{"name": "parsed once"}', b""]  # still drained, so connexion can replay it

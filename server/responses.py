@@ -44,8 +44,8 @@ _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # datetimes go to _ENCODER, a
 
 
 class FastJsonifier(Jsonifier):  # type: ignore[misc]  # connexion ships no types
-    """Response bodies encoded by orjson (measured: 6-10x the speed of ``json.dumps`` on a 100-resource
-    list), byte for byte the same JSON values as connexion's encoder: the same rules for datetimes,
+    """Response bodies encoded by orjson (measured: 0.05 ms instead of 0.47 ms for a 100-resource
+    list), the same JSON values as connexion's encoder (compactly written): the same rules for datetimes,
     decimals and UUIDs. What orjson cannot encode (an integer beyond 64 bits, which a client may send and
     Python keeps exactly) falls back to the standard library, so no value is refused or changed."""
 

@@ -240,12 +240,59 @@ def throughput(
 # ------------------------------------------------------------------------------------- served processes
 
 
+# port -> pid of the child serving it, while ``uvicorn_process`` serves it.
+_SERVED_PIDS: dict[int, int] = {}
+
+
+def served_pid(port: int) -> int | None:
+    """The pid of the ``uvicorn_process`` child serving ``port`` (None once it is stopped)."""
+    return _SERVED_PIDS.get(port)
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds the threads of a process have run, from /proc (nanoseconds, where /proc/pid/stat counts
+    10 ms ticks); None off Linux. The threads of a served child (event loop, thread pool) live as long as it
+    does. On a machine shared with other work, CPU per request is the figure that load moves least."""
+    total_ns = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):  # a thread that just ended
+                total_ns += int((task / "schedstat").read_text().split()[0])
+    except OSError:
+        return None
+    return total_ns / 1e9
+
+
+@dataclass
+class CpuMeter:
+    """CPU milliseconds per request a served child spent on one phase: ``meter.per_request_ms(n)``."""
+
+    pid: int | None
+    started: float | None = None
+    spent: float | None = None
+
+    def __enter__(self) -> CpuMeter:
+        self.started = process_cpu_seconds(self.pid) if self.pid else None
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        ended = process_cpu_seconds(self.pid) if self.pid else None
+        if self.started is not None and ended is not None:
+            self.spent = ended - self.started
+
+    def per_request_ms(self, requests: int) -> float | None:
+        if self.spent is None or requests <= 0:
+            return None
+        return 1000 * self.spent / requests
+
+
 @contextlib.contextmanager
 def uvicorn_process(
     app: str, *, factory: bool = False, env: dict[str, str] | None = None, ready_path: str = "/", timeout: float = 60
 ) -> Iterator[int]:
     """Serve ``module:attr`` with uvicorn in a child process on 127.0.0.1:<ephemeral>, one worker, access log
-    off (as `provisio serve` does); yields the port once ``ready_path`` answers, stops it afterwards.
+    off (as `provisio serve` does); yields the port once ``ready_path`` answers (``served_pid`` gives the
+    child's pid), stops it afterwards.
     The server's own output goes to a log file, shown (its tail) only if the benchmark fails."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
@@ -261,6 +308,7 @@ def uvicorn_process(
         )
         try:
             _wait_until_serving(child, port, ready_path, timeout)
+            _SERVED_PIDS[port] = child.pid
             yield port
         except BaseException:
             log.flush()
@@ -268,6 +316,7 @@ def uvicorn_process(
             print(f"--- {app} server log (tail) ---\n{tail}\n---", file=sys.stderr)
             raise
         finally:
+            _SERVED_PIDS.pop(port, None)
             child.terminate()
             try:
                 child.wait(15)

@@ -21,6 +21,19 @@ How it runs (``make bench BENCH=resource``):
    offsets 0..900 (each filter combination matches ~3,300 rows), one sequential client, 300 requests.
    ``resource.retrieve.p95`` / ``.p50``: GET /resource/{id} for 1,000 ids drawn (seeded) from the whole store.
    Baseline ``baseline.starlette.json.p95`` / ``.p50``: GET of the bare endpoint, one sequential client.
+6. Raw-SQL baselines (issue 13), served by bench/baseline_app.py in a second child on the **same database**
+   while the API's child stays up, each phase right after the API's own with the same requests:
+   ``baseline.sql_insert`` (the create's statements as raw SQL in one transaction),
+   ``baseline.sql_list.p50/.p95`` (the same count + page of 100 and the same documents),
+   ``baseline.sql_retrieve.p50/.p95`` (the same SELECT by id), and ``baseline.sql_take.c1/.c16`` (take one
+   free row with ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING``, 2,000
+   requests from 1 and from 16 clients; on SQLite ``BEGIN IMMEDIATE`` and the same UPDATE without row
+   locks). The API figures are recorded against them again as ``resource.create.vs_sql``,
+   ``resource.list.p50/.p95.vs_sql`` and ``resource.retrieve.p50/.p95.vs_sql``.
+7. ``resource.create.cpu`` / ``.list.cpu`` / ``.retrieve.cpu`` (ms CPU/req): the server child's CPU time per
+   request (the sum of its threads' run time, /proc/<pid>/task/*/schedstat) over each phase, against the
+   raw-SQL child's (``baseline.sql_insert.cpu`` ...): on a machine shared with other work the one figure
+   that load hardly moves.
 
 Latency ratios are baseline/value, throughput ratios value/baseline: higher is better, 1.0 would mean
 "as fast as an endpoint that does nothing". Client and server share the machine's two cores.
@@ -44,7 +57,7 @@ from typing import Any
 from sqlalchemy import MetaData, Table, select, text
 from sqlalchemy.engine import make_url
 
-from bench.common import Record, latencies, summary_ms, throughput, uvicorn_process
+from bench.common import CpuMeter, Record, latencies, served_pid, summary_ms, throughput, uvicorn_process
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +65,11 @@ TOTAL_RESOURCES = int(os.environ.get("BENCH_RESOURCES", "100000"))
 BATCH = 5_000
 CREATE_REQUESTS, CREATE_CONCURRENCY, CREATE_MAX_SECONDS = 2_000, 8, 20.0
 LIST_REQUESTS, RETRIEVE_REQUESTS = 300, 1_000
+TAKE_REQUESTS, TAKE_MAX_SECONDS, TAKE_CONCURRENCY = 2_000, 20.0, (1, 16)
 SEED = 639
 
 BASE = "/tmf-api/resourceInventoryManagement/v4/resource"
+SQL_BASE = "/sql/resource"  # bench/baseline_app.py: the same work as raw SQL
 CATEGORIES = ("router", "cpe", "switch", "msisdn", "ipAddress")
 STATUSES = ("available", "reserved", "standby", "alarm", "suspended", "unknown")
 LIST_FILTER = "resourceStatus=available&category=router"
@@ -179,16 +194,62 @@ def measure_baseline() -> dict[str, float]:
     body = resource_body("baseline", "router", "available", 0)
     with uvicorn_process("bench.baseline_app:app", ready_path="/json") as port:
         latencies(port, "GET", ["/json"] * 50)  # warm-up
-        rate, _ = throughput(
+        with CpuMeter(served_pid(port)) as cpu:
+            rate, done = throughput(
+                port,
+                lambda i: ("POST", "/json", {**body, "name": f"baseline-{i}"}),
+                total=CREATE_REQUESTS,
+                concurrency=CREATE_CONCURRENCY,
+                max_seconds=CREATE_MAX_SECONDS,
+                expect=201,
+            )
+        reads = summary_ms(latencies(port, "GET", ["/json"] * RETRIEVE_REQUESTS))
+    return {"rate": rate, "p50": reads["p50"], "p95": reads["p95"], "cpu": cpu.per_request_ms(done) or 0.0}
+
+
+def _create(port: int, prefix: str, path: str) -> tuple[float, int, float | None]:
+    """(ops/s, requests done, server CPU ms per request) of CREATE_REQUESTS creates from 8 clients."""
+    with CpuMeter(served_pid(port)) as cpu:
+        rate, done = throughput(
             port,
-            lambda i: ("POST", "/json", {**body, "name": f"baseline-{i}"}),
+            lambda i: ("POST", path, resource_body(f"{prefix}-{i}", CATEGORIES[i % 5], STATUSES[i % 6], i)),
             total=CREATE_REQUESTS,
             concurrency=CREATE_CONCURRENCY,
             max_seconds=CREATE_MAX_SECONDS,
             expect=201,
         )
-        reads = summary_ms(latencies(port, "GET", ["/json"] * RETRIEVE_REQUESTS))
-    return {"rate": rate, "p50": reads["p50"], "p95": reads["p95"]}
+    return rate, done, cpu.per_request_ms(done)
+
+
+def _reads(port: int, paths: list[str]) -> tuple[dict[str, float], float | None]:
+    """Latency summary of sequential GETs and the server's CPU ms per request."""
+    with CpuMeter(served_pid(port)) as cpu:
+        figures = summary_ms(latencies(port, "GET", paths))
+    return figures, cpu.per_request_ms(len(paths))
+
+
+def _takes(port: int, concurrency: int) -> float:
+    rate, _ = throughput(
+        port,
+        lambda _i: ("POST", "/sql/take", None),
+        total=TAKE_REQUESTS,
+        concurrency=concurrency,
+        max_seconds=TAKE_MAX_SECONDS,
+        expect=201,
+    )
+    return rate
+
+
+def prepare_take_rows(url: str, rows: int) -> None:
+    from bench.baseline_app import prepare_take_table
+    from server.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            prepare_take_table(connection, rows, postgres=engine.dialect.name == "postgresql")
+    finally:
+        engine.dispose()
 
 
 def run(record: Record) -> None:
@@ -197,6 +258,8 @@ def run(record: Record) -> None:
     record("baseline.starlette.json", baseline["rate"], "req/s")
     record("baseline.starlette.json.p50", baseline["p50"], "ms", higher_is_better=False)
     record("baseline.starlette.json.p95", baseline["p95"], "ms", higher_is_better=False)
+    if baseline["cpu"]:
+        record("baseline.starlette.json.cpu", baseline["cpu"], "ms CPU/req", higher_is_better=False)
 
     with tempfile.TemporaryDirectory(prefix="provisio-bench-data-") as data_dir, fresh_database() as url:
         env = {"DATABASE_URL": url, "PROVISIO_DATA_DIR": data_dir, "LOG_LEVEL": "WARNING"}
@@ -205,35 +268,69 @@ def run(record: Record) -> None:
             ids, load_rate = bulk_load(url, template_ids, TOTAL_RESOURCES)
             logger.info("bulk-loaded %d resources at %.0f rows/s", len(ids), load_rate)
             record("resource.bulkload", load_rate, "rows/s")
+            prepare_take_rows(url, TAKE_REQUESTS * len(TAKE_CONCURRENCY) + 100)
+            sql_env = {"BASELINE_DATABASE_URL": url}
+            with uvicorn_process("bench.baseline_app:app", env=sql_env, ready_path="/json") as sql_port:
+                figures = _measure_api_and_sql(port, sql_port, ids)
 
-            latencies(port, "GET", [f"{BASE}?{LIST_FILTER}&limit=100"] * 20 + [f"{BASE}/{ids[0]}"] * 20)  # warm-up
-            rate, done = throughput(
-                port,
-                lambda i: ("POST", BASE, resource_body(f"bench-create-{i}", CATEGORIES[i % 5], STATUSES[i % 6], i)),
-                total=CREATE_REQUESTS,
-                concurrency=CREATE_CONCURRENCY,
-                max_seconds=CREATE_MAX_SECONDS,
-                expect=201,
-            )
-            logger.info("created %d resources through HTTP at %.0f ops/s", done, rate)
-            record("resource.create", rate, "ops/s", "baseline.starlette.json", baseline["rate"])
-
-            list_paths = [f"{BASE}?{LIST_FILTER}&limit=100&offset={100 * (i % 10)}" for i in range(LIST_REQUESTS)]
-            listed = summary_ms(latencies(port, "GET", list_paths))
-            rng = random.Random(SEED)
-            retrieve_paths = [f"{BASE}/{rng.choice(ids)}" for _ in range(RETRIEVE_REQUESTS)]
-            retrieved = summary_ms(latencies(port, "GET", retrieve_paths))
-
-    for name, figures in (("list", listed), ("retrieve", retrieved)):
+    create_rate, create_cpu = figures["api.create"]
+    sql_rate, sql_create_cpu = figures["sql.create"]
+    record("resource.create", create_rate, "ops/s", "baseline.starlette.json", baseline["rate"])
+    record("baseline.sql_insert", sql_rate, "ops/s")
+    record("resource.create.vs_sql", create_rate, "ops/s", "baseline.sql_insert", sql_rate)
+    _record_cpu(record, "create", create_cpu, "sql_insert", sql_create_cpu)
+    for name, sql_name in (("list", "sql_list"), ("retrieve", "sql_retrieve")):
+        api, api_cpu = figures[f"api.{name}"]
+        sql, sql_cpu = figures[f"sql.{name}"]
+        for q in ("p50", "p95"):
+            record(f"baseline.{sql_name}.{q}", sql[q], "ms", higher_is_better=False)
         for q in ("p50", "p95"):
             record(
                 f"resource.{name}.{q}",
-                figures[q],
+                api[q],
                 "ms",
                 f"baseline.starlette.json.{q}",
                 baseline[q],
                 higher_is_better=False,
             )
+            record(
+                f"resource.{name}.{q}.vs_sql", api[q], "ms", f"baseline.{sql_name}.{q}", sql[q], higher_is_better=False
+            )
+        _record_cpu(record, name, api_cpu, sql_name, sql_cpu)
+    for concurrency in TAKE_CONCURRENCY:
+        record(f"baseline.sql_take.c{concurrency}", figures[f"sql.take.c{concurrency}"][0], "ops/s")
+
+
+def _measure_api_and_sql(port: int, sql_port: int, ids: list[str]) -> dict[str, tuple[Any, float | None]]:
+    """Each API phase, then the same work as raw SQL (bench/baseline_app.py) on the same database."""
+    figures: dict[str, tuple[Any, float | None]] = {}
+    latencies(port, "GET", [f"{BASE}?{LIST_FILTER}&limit=100"] * 20 + [f"{BASE}/{ids[0]}"] * 20)  # warm-up
+    latencies(sql_port, "GET", [f"{SQL_BASE}?{LIST_FILTER}&limit=100"] * 20 + [f"{SQL_BASE}/{ids[0]}"] * 20)
+    rate, done, cpu = _create(port, "bench-create", BASE)
+    logger.info("created %d resources through HTTP at %.0f ops/s", done, rate)
+    figures["api.create"] = (rate, cpu)
+    rate, done, cpu = _create(sql_port, "bench-sql-create", SQL_BASE)
+    logger.info("created %d resources as raw SQL at %.0f ops/s", done, rate)
+    figures["sql.create"] = (rate, cpu)
+
+    list_query = [f"?{LIST_FILTER}&limit=100&offset={100 * (i % 10)}" for i in range(LIST_REQUESTS)]
+    figures["api.list"] = _reads(port, [BASE + query for query in list_query])
+    figures["sql.list"] = _reads(sql_port, [SQL_BASE + query for query in list_query])
+    rng = random.Random(SEED)
+    picked = [rng.choice(ids) for _ in range(RETRIEVE_REQUESTS)]
+    figures["api.retrieve"] = _reads(port, [f"{BASE}/{resource_id}" for resource_id in picked])
+    figures["sql.retrieve"] = _reads(sql_port, [f"{SQL_BASE}/{resource_id}" for resource_id in picked])
+    for concurrency in TAKE_CONCURRENCY:
+        figures[f"sql.take.c{concurrency}"] = (_takes(sql_port, concurrency), None)
+    return figures
+
+
+def _record_cpu(record: Record, name: str, api_cpu: float | None, sql_name: str, sql_cpu: float | None) -> None:
+    """Server CPU per request (the figure a loaded machine moves least), API against its raw-SQL baseline."""
+    if api_cpu is None or sql_cpu is None:
+        return
+    record(f"baseline.{sql_name}.cpu", sql_cpu, "ms CPU/req", higher_is_better=False)
+    record(f"resource.{name}.cpu", api_cpu, "ms CPU/req", f"baseline.{sql_name}.cpu", sql_cpu, higher_is_better=False)
 
 
 def _create_templates(port: int) -> list[str]:

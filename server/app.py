@@ -26,6 +26,7 @@ from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from server.resolver import ContextResolver
+from server.responses import JSONIFIER
 from server.settings import Settings
 from server.validation import validator_map
 
@@ -59,6 +60,7 @@ def create_app(
             strict_validation=False,
             validate_responses=validate_responses,
             validator_map=validator_map(),
+            jsonifier=JSONIFIER,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
         )
     for exception_class, handler in errors.HANDLERS:

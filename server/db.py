@@ -7,16 +7,31 @@ PostgreSQL: plain READ COMMITTED; allocation code takes row locks with ``SELECT 
 
 from __future__ import annotations
 
+import json
+import threading
 from pathlib import Path
 from typing import Any
 
+import orjson
+import sqlalchemy.exc
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text, by orjson (a resource create writes three documents: the row, its audit record,
+    its event). The standard library takes what orjson refuses (an integer beyond 64 bits, which a client
+    may send and Python keeps exactly), so no value is refused or changed."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = make_url(database_url)
+    kwargs.setdefault("json_serializer", json_text)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -41,14 +56,57 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A reader takes no lock up front (WAL readers never block writers, nor wait for them); a
         # writer takes the write lock at BEGIN, so it queues instead of failing halfway.
         if connection.get_execution_options().get(READ_ONLY_OPTION):
             connection.exec_driver_sql("BEGIN DEFERRED")
-        else:
+            return
+        # Writers of this process queue on a Python lock first: SQLite's busy handler polls the file lock
+        # with sleeps of 1, 2, 5, 10 ... 100 ms, so eight threads queueing there wait far longer than the
+        # transactions ahead of them last. The lock hands over the moment a writer ends; writers of other
+        # processes still meet SQLite's own lock and busy timeout.
+        if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
+            raise sqlalchemy.exc.OperationalError("BEGIN IMMEDIATE", None, TimeoutError("database is locked"))
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release()
+            raise
+        connection.info[_HOLDS_WRITERS_LOCK] = True
+
+    def _end(connection: Any, commit: bool) -> None:
+        """Commit or roll back now, on the driver's connection, then let the next writer in (the driver call
+        SQLAlchemy makes next finds no transaction and does nothing)."""
+        if not connection.info.pop(_HOLDS_WRITERS_LOCK, False):
+            return
+        try:
+            driver_connection = connection.connection.dbapi_connection
+            driver_connection.commit() if commit else driver_connection.rollback()
+        finally:
+            writers.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        _end(connection, commit=True)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        _end(connection, commit=False)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # A connection returned with its transaction still open was rolled back by the pool's reset.
+        if record.info.pop(_HOLDS_WRITERS_LOCK, False):
+            writers.release()
+
+
+# Set in a connection's info while its transaction holds the process's SQLite writers lock.
+_HOLDS_WRITERS_LOCK = "provisio_holds_writers_lock"
+SQLITE_BUSY_TIMEOUT_S = 30  # as PRAGMA busy_timeout and the driver's timeout
 
 
 # Execution option that marks a read-only unit of work (see _on_begin).

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common import request_context
 from common.errors import InvalidInput
+from server.validation import PARSED_BODY_KEY
 
 logger = logging.getLogger("provisio.access")
 
@@ -134,7 +135,9 @@ class RequestGuardMiddleware:
       PostgreSQL text and JSONB cannot store (SQLite can: refusing both keeps the databases alike);
     - a NUL in the path or query string, and an ``X-User`` wider than the audit trail stores (400).
 
-    The body is read once and replayed to the application unchanged.
+    The body is read once and replayed to the application unchanged; the parsed JSON document is left in
+    the scope under ``server.validation.PARSED_BODY_KEY`` (in a 1-tuple, so that ``null`` is a document
+    too) for the body validator, so a request is parsed once.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
@@ -158,7 +161,8 @@ class RequestGuardMiddleware:
                 status=415, title="Unsupported media type", detail="A request body needs a Content-Type header."
             )
         if body and _JSON_MEDIA_TYPE.match(content_type):
-            check_json_body(body)
+            # Parsed once: the body validator (server.validation) validates this document, not the bytes again.
+            scope[PARSED_BODY_KEY] = (check_json_body(body),)
         await self.app(scope, _replay(body, receive), send)
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
@@ -228,8 +232,9 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def check_json_body(body: bytes) -> None:
-    """Raise ``MalformedBody`` unless ``body`` is UTF-8 JSON (RFC 8259) that every database can store."""
+def check_json_body(body: bytes) -> Any:
+    """The document in ``body``; ``MalformedBody`` unless it is UTF-8 JSON (RFC 8259) that every database
+    can store."""
     try:
         document = json.loads(body.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
@@ -239,6 +244,7 @@ def check_json_body(body: bytes) -> None:
     except ValueError as error:
         raise MalformedBody(f"The request body is not valid JSON: {error}.") from None
     _check_json_value(document, depth=0)
+    return document
 
 
 def _check_json_value(value: Any, depth: int) -> None:

@@ -50,20 +50,23 @@ class StatementLog:
 
 
 @pytest.fixture
-def statement_log(populated: Engine) -> Iterator[StatementLog]:
+def statement_log(populated: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[StatementLog]:
     log = StatementLog()
 
     def before_cursor_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         log.statements.append(statement)
 
-    def on_load(_target: Any, _context: Any) -> None:
-        log.rows_loaded += 1
+    # The list reads plain rows (no ORM instances): count every row the use case turns into a resource.
+    to_data = service.to_data
 
+    def counting_to_data(row: Any) -> Any:
+        log.rows_loaded += 1
+        return to_data(row)
+
+    monkeypatch.setattr(service, "to_data", counting_to_data)
     event.listen(populated, "before_cursor_execute", before_cursor_execute)
-    event.listen(ResourceRow, "load", on_load)
     yield log
     event.remove(populated, "before_cursor_execute", before_cursor_execute)
-    event.remove(ResourceRow, "load", on_load)
 
 
 def run_list(engine: Engine, log: StatementLog, query_string: str) -> tuple[int, int, int]:

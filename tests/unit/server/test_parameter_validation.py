@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from connexion.validators import ParameterValidator
 
-from server.validation import CachedParameterValidator, validator_map
+from server.validation import CachedJSONBodyValidator, CachedParameterValidator, validator_map
 
 LIMIT: dict[str, Any] = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000}}
 ID: dict[str, Any] = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -45,11 +45,15 @@ def test_a_different_schema_object_gets_its_own_validator() -> None:
     assert CachedParameterValidator.validate_parameter("query", 10, narrower) is not None
 
 
-def test_validator_map_swaps_only_the_parameter_validator() -> None:
-    from connexion.validators import VALIDATOR_MAP
+def test_validator_map_swaps_only_the_parameter_and_json_body_validators() -> None:
+    from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
 
     mapping = validator_map()
     assert mapping["parameter"] is CachedParameterValidator
-    assert {key: value for key, value in mapping.items() if key != "parameter"} == {
-        key: value for key, value in VALIDATOR_MAP.items() if key != "parameter"
+    assert {key: value for key, value in mapping.items() if key not in ("parameter", "body")} == {
+        key: value for key, value in VALIDATOR_MAP.items() if key not in ("parameter", "body")
     }
+    for media_type, validator in VALIDATOR_MAP["body"].items():
+        expected = CachedJSONBodyValidator if validator is JSONRequestBodyValidator else validator
+        assert mapping["body"][media_type] is expected
+    assert mapping["body"]["application/merge-patch+json"] is CachedJSONBodyValidator  # media ranges still match

@@ -106,12 +106,19 @@ def list_event_delivery(
     state: str | None = None,
     subscriptionId: str | None = None,
     eventId: str | None = None,
+    consumer: str | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> tuple[list[dict[str, Any]], int, Headers]:
     with deps.uow(read_only=True) as tx:
         body, total = dispatcher.list_deliveries(
-            tx.session, state=state, subscription_id=subscriptionId, event_id=eventId, offset=offset, limit=limit
+            tx.session,
+            state=state,
+            subscription_id=subscriptionId,
+            event_id=eventId,
+            consumer=consumer,
+            offset=offset,
+            limit=limit,
         )
     return body, 200, paging_headers(total, len(body))
 

@@ -6,9 +6,19 @@ Publishing (in a use case, before ``tx.commit()``)::
     events.publish(tx.session, api="resourceInventoryManagement", event_type="ResourceCreateEvent",
                    resource=resource_json)
 
-The dispatcher (``server/dispatcher.py``) delivers what committed; see the README's "Events" section for
-the guarantees (at-least-once, stable ``eventId``, per-subscription order, dead letters).
+The dispatcher (``server/dispatcher.py``) delivers what committed to hub listeners and to internal
+consumers (``register_consumer``, see ``common/events/consumers.py``); see the README's "Events" section
+for the guarantees (at-least-once, stable ``eventId``, per-subscription and per-consumer order, dead letters).
 """
+
+from common.events.consumers import (
+    ConsumedEvent,
+    Consumer,
+    Handler,
+    register_consumer,
+    registered_consumers,
+    unregister_consumer,
+)
 
 from common.events.models import (
     DEAD,
@@ -20,7 +30,10 @@ from common.events.models import (
     OutboxEvent,
 )
 from common.events.outbox import (
+    OutboxEntry,
     add_commit_listener,
+    event_payload,
+    fan_out,
     known_event_types,
     publish,
     register_event_types,
@@ -29,6 +42,15 @@ from common.events.outbox import (
 from common.events.query import EventFilter, InvalidEventQuery, parse_query
 
 __all__ = [
+    "ConsumedEvent",
+    "Consumer",
+    "Handler",
+    "OutboxEntry",
+    "event_payload",
+    "fan_out",
+    "register_consumer",
+    "registered_consumers",
+    "unregister_consumer",
     "DEAD",
     "DELIVERED",
     "DELIVERY_STATES",

@@ -291,7 +291,7 @@ class Dispatcher:
 
     def send(self, claim: Claim) -> Outcome:
         """POST the event to the listener; only a 2xx answer counts as delivered."""
-        assert self.http is not None
+        assert self.http is not None and claim.callback is not None
         try:
             response = self.http.post(
                 claim.callback, json=claim.payload, headers={"X-Event-Id": claim.event_id, "Accept": "application/json"}
@@ -422,6 +422,7 @@ def run_forever(
                 logger.exception("dispatcher step failed; retrying after %.2fs", interval)
                 worked = 0
             if not worked:
+                logger.debug("dispatcher idle; next poll in %.1fs unless woken", interval)
                 wake.wait(interval)
                 if stop.is_set():
                     break

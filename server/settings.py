@@ -9,9 +9,9 @@
 | PROVISIO_DISPATCH_INTERVAL | 0.5 | seconds between event-dispatcher polls when idle |
 | PROVISIO_DELIVERY_MAX_ATTEMPTS | 10 | event delivery attempts before a delivery goes to the dead letters |
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
-| PROVISIO_EVENT_RETENTION | 604800 | seconds a delivered event is kept before the purge deletes it; 0 keeps everything |
-| PROVISIO_PURGE_INTERVAL | 3600 | seconds between purge rounds (each worker loop; one process at a time on PostgreSQL) |
-| PROVISIO_API_DISPATCH | 1 | the API process delivers events itself; 0 leaves it to ``provisio worker`` processes |
+| PROVISIO_EVENT_RETENTION | 604800 | seconds a delivered event is kept before the purge; 0 keeps everything |
+| PROVISIO_PURGE_INTERVAL | 3600 | seconds between purge rounds (one process at a time on PostgreSQL) |
+| PROVISIO_API_DISPATCH | 1 | the API process delivers events; 0 leaves it to ``provisio worker`` processes |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
 """
@@ -69,5 +69,9 @@ class Settings:
             max_body_bytes=int(os.environ.get("PROVISIO_MAX_BODY_BYTES", str(1024 * 1024))),
             event_retention=float(os.environ.get("PROVISIO_EVENT_RETENTION", str(7 * 24 * 3600))),
             purge_interval=float(os.environ.get("PROVISIO_PURGE_INTERVAL", "3600")),
-            api_dispatch=os.environ.get("PROVISIO_API_DISPATCH", "1").strip().lower() not in ("0", "false", "no", "off"),
+            api_dispatch=_flag(os.environ.get("PROVISIO_API_DISPATCH", "1")),
         )
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() not in ("0", "false", "no", "off", "")

@@ -93,7 +93,8 @@ class Notifier:
                     self.sent += 1
                 except Exception:
                     logger.warning("event NOTIFY failed; workers fall back to polling", exc_info=True)
-                    connection = _close_quietly(connection)
+                    _close_quietly(connection)
+                    connection = None
                     self._stopping.wait(self._retry_delay)
         finally:
             _close_quietly(connection)
@@ -162,4 +163,3 @@ def _close_quietly(connection: Any) -> None:
             connection.close()
         except Exception:
             logger.debug("closing a notification connection failed", exc_info=True)
-    return None

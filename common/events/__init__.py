@@ -19,7 +19,6 @@ from common.events.consumers import (
     registered_consumers,
     unregister_consumer,
 )
-
 from common.events.models import (
     DEAD,
     DELIVERED,
@@ -42,28 +41,28 @@ from common.events.outbox import (
 from common.events.query import EventFilter, InvalidEventQuery, parse_query
 
 __all__ = [
-    "ConsumedEvent",
-    "Consumer",
-    "Handler",
-    "OutboxEntry",
-    "event_payload",
-    "fan_out",
-    "register_consumer",
-    "registered_consumers",
-    "unregister_consumer",
     "DEAD",
     "DELIVERED",
     "DELIVERY_STATES",
     "PENDING",
+    "ConsumedEvent",
+    "Consumer",
     "EventDelivery",
     "EventFilter",
     "EventSubscription",
+    "Handler",
     "InvalidEventQuery",
+    "OutboxEntry",
     "OutboxEvent",
     "add_commit_listener",
+    "event_payload",
+    "fan_out",
     "known_event_types",
     "parse_query",
     "publish",
+    "register_consumer",
     "register_event_types",
+    "registered_consumers",
+    "unregister_consumer",
     "wake_dispatcher_after_commit",
 ]

@@ -68,9 +68,7 @@ _consumers: dict[str, Consumer] = {}
 _lock = threading.Lock()
 
 
-def register_consumer(
-    name: str, event_types: Iterable[str], handler: Handler, *, api: str | None = None
-) -> Consumer:
+def register_consumer(name: str, event_types: Iterable[str], handler: Handler, *, api: str | None = None) -> Consumer:
     """Register ``handler`` for ``event_types`` (of ``api``, or of every API) under a stable ``name``.
 
     The name keys the consumer's deliveries in the database (its order line, its dead letters): keep it

@@ -1,9 +1,10 @@
 """``publish()``: write a TMF event into the outbox, in the caller's transaction.
 
 Fan-out happens here, at publish time (``fan_out``): one ``event_delivery`` row per subscription of the
-API whose query matches, and one per internal consumer of the event type (``common.events.consumers``). So the set of listeners an event goes to is exactly the set registered when the change
-committed (a listener registered later never gets it), the query is evaluated once, and the
-dispatcher only moves rows it can claim. The subscription rows are read ``FOR KEY SHARE`` on
+API whose query matches, and one per internal consumer of the event type (``common.events.consumers``).
+So the set of listeners an event goes to is exactly the set registered when the change committed (a
+listener registered later never gets it), the query is evaluated once, and the dispatcher only moves
+rows it can claim. The subscription rows are read ``FOR KEY SHARE`` on
 PostgreSQL so that a concurrent ``DELETE /hub/{id}`` waits for this transaction instead of making it
 fail on the foreign key; the delete then cascades to the new deliveries.
 

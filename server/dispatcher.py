@@ -36,10 +36,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import and_, delete, exists, func, select, true, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from common import clock, events, request_context
@@ -153,18 +153,36 @@ class Dispatcher:
     def _deliver_run(self, run: list[Claim]) -> int:
         """Deliver one line's claimed events in order; stop at the first failure and hand back the rest."""
         with request_context.bind(actor="system"):
-            for index, claim in enumerate(run):
-                if not self._attempt(claim):
-                    self.release(run[index + 1 :])
-                    return index + 1
-            return len(run)
+            return self._consume_run(run) if run[0].consumer is not None else self._send_run(run)
 
-    def _attempt(self, claim: Claim) -> bool:
-        if claim.consumer is not None:
-            return self.consume(claim)
-        outcome = self.send(claim)
-        self.record(claim, outcome)
-        return outcome.delivered
+    def _send_run(self, run: list[Claim]) -> int:
+        """POST one listener's events in order, one at a time. The successes are recorded together, in one
+        transaction at the end of the run (a transaction per event cost as much as the POST itself); a
+        worker killed mid-run therefore re-sends up to ``run_length`` events, which listeners drop by
+        ``eventId``."""
+        delivered: list[tuple[Claim, Outcome]] = []
+        try:
+            for index, claim in enumerate(run):
+                outcome = self.send(claim)
+                if outcome.delivered:
+                    delivered.append((claim, outcome))
+                    continue
+                self.record_delivered(delivered)
+                delivered = []
+                self.record(claim, outcome)
+                self.release(run[index + 1 :])
+                return index + 1
+        finally:
+            self.record_delivered(delivered)
+        return len(run)
+
+    def _consume_run(self, run: list[Claim]) -> int:
+        """Run one consumer's events in order, one transaction each (the handler's writes and the mark)."""
+        for index, claim in enumerate(run):
+            if not self.consume(claim):
+                self.release(run[index + 1 :])
+                return index + 1
+        return len(run)
 
     def claim(self) -> list[Claim]:
         """Lease the due head of each line (listener or consumer), plus up to ``run_length - 1`` events
@@ -346,6 +364,39 @@ class Dispatcher:
             logger.info("delivery %s: claim %d superseded; outcome dropped", claim.delivery_id, claim.attempt)
             return ""
         return str(values.get("state", PENDING))
+
+    def record_delivered(self, delivered: list[tuple[Claim, Outcome]]) -> int:
+        """Mark successful attempts delivered, in one transaction, each fenced on its attempt; returns how
+        many were still this worker's to mark."""
+        if not delivered:
+            return 0
+        table = cast(Table, EventDelivery.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("delivery_id"),
+                table.c.attempts == bindparam("attempt"),
+                table.c.state == PENDING,
+            )
+            .values(
+                state=DELIVERED,
+                delivered_at=bindparam("at"),
+                last_status=bindparam("status"),
+                last_error=None,
+                claimed_by=None,
+            )
+        )
+        now = clock.now()
+        rows = [
+            {"delivery_id": claim.delivery_id, "attempt": claim.attempt, "at": now, "status": outcome.status}
+            for claim, outcome in delivered
+        ]
+        with self.session_factory() as session, session.begin():
+            marked = int(session.connection().execute(statement, rows).rowcount)
+        if marked < len(rows):
+            dropped = len(rows) - marked
+            logger.info("%d of %d delivered events had been claimed again; outcome dropped", dropped, len(rows))
+        return marked
 
     @staticmethod
     def _delivered_values(outcome: Outcome) -> dict[str, Any]:

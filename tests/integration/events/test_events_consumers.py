@@ -255,3 +255,38 @@ def test_redeliver_dead_of_consumers_puts_them_back(
         tx.commit()
     drain(dispatcher)
     assert deliveries(session_factory)[0][0].state == DELIVERED
+
+
+@pytest.mark.pg
+def test_two_workers_consume_every_event_exactly_once_in_order(
+    session_factory: sessionmaker[Session], echo: EchoConsumer
+) -> None:
+    event_ids = [publish(session_factory, name=f"r{index}") for index in range(30)]
+    workers = [
+        Dispatcher(session_factory, worker_id=name, batch_size=2, run_length=3, lease=timedelta(minutes=5))
+        for name in ("A", "B")
+    ]
+    start = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def work(worker: Dispatcher) -> None:
+        try:
+            start.wait()
+            idle_rounds = 0
+            while idle_rounds < 3:
+                idle_rounds = 0 if worker.run_once() else idle_rounds + 1
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for worker in workers:
+        worker.close()
+
+    assert errors == []
+    assert [event_id for event_id, _ in echo.seen] == event_ids  # one line: in order, never two at once
+    assert echoes(session_factory) == event_ids  # and each handler's write exactly once
+    assert {(d.state, d.attempts) for d, _ in deliveries(session_factory)} == {(DELIVERED, 1)}

@@ -4,6 +4,8 @@ backoff, dead letters, redelivery), their writes committed with the mark that th
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import random
 import threading
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from helpers_events import API, deliveries, outbox, publish, subscribe
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -20,7 +22,10 @@ from common import clock, events
 from common.events import DEAD, DELIVERED, PENDING, OutboxEvent
 from common.uow import UnitOfWork
 from server import dispatcher as dispatch
+from server import workers
+from server.deps import Container
 from server.dispatcher import Dispatcher, RetryPolicy
+from server.settings import Settings
 from tests.support.recording_listener import RecordingListener
 
 pytestmark = pytest.mark.integration
@@ -290,3 +295,28 @@ def test_two_workers_consume_every_event_exactly_once_in_order(
     assert [event_id for event_id, _ in echo.seen] == event_ids  # one line: in order, never two at once
     assert echoes(session_factory) == event_ids  # and each handler's write exactly once
     assert {(d.state, d.attempts) for d, _ in deliveries(session_factory)} == {(DELIVERED, 1)}
+
+
+def test_the_in_process_worker_runs_consumers_at_once_after_the_commit(
+    settings: Settings, clean_db: Engine, session_factory: sessionmaker[Session], echo: EchoConsumer
+) -> None:
+    # An idle poll of a minute: only the commit's wake-up can run the consumer within the deadline.
+    slow_poll = dataclasses.replace(settings, dispatch_interval=60.0)
+    container = Container(settings=slow_poll, engine=clean_db, session_factory=session_factory)
+
+    async def scenario() -> str:
+        stop = workers.start(container)
+        try:
+            await asyncio.sleep(0)
+            event_id = await asyncio.to_thread(publish, session_factory)
+            for _ in range(500):  # bounded: 5 s
+                if echo.seen:
+                    return event_id
+                await asyncio.sleep(0.01)
+            raise AssertionError("the consumer was not run")
+        finally:
+            await stop()
+
+    event_id = asyncio.run(scenario())
+    assert echo.seen == [(event_id, 1)]
+    assert echoes(session_factory) == [event_id]

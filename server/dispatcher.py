@@ -1,6 +1,8 @@
-"""The event dispatcher: delivers outbox events to hub listeners (TMF630 hub/listener).
+"""The event dispatcher: delivers outbox events to hub listeners (TMF630 hub/listener) and to internal
+consumers (``common.events.register_consumer``).
 
-One step (``Dispatcher.run_once``):
+Each listener and each consumer is one ordered *line* of ``event_delivery`` rows. One step
+(``Dispatcher.run_once``):
 
 1. **claim** (one short transaction): due deliveries, ``state='pending' AND next_attempt_at <= now``,
    that are the *head* of their subscription (no earlier pending delivery to the same listener), locked
@@ -11,9 +13,16 @@ One step (``Dispatcher.run_once``):
 2. **send**: POST each event JSON to its callback with httpx (short timeouts), no transaction open; one
    listener's events in order, one at a time, listeners in parallel; the first failure ends that
    listener's run and the rest of it is released untried.
-3. **record** (one short transaction per delivery, fenced on ``attempts`` so a worker whose lease
-   expired cannot overwrite the newer claim): 2xx -> ``delivered``; otherwise retry after an
-   exponential backoff with jitter, or ``dead`` once ``max_attempts`` is reached.
+3. **record** (fenced on ``attempts`` so a worker whose lease expired cannot overwrite the newer
+   claim): 2xx -> ``delivered``, the successes of a run together in one transaction; otherwise retry
+   after an exponential backoff with jitter, or ``dead`` once ``max_attempts`` is reached.
+
+A consumer's line is run the same way, except that step 2 and 3 are one transaction per event: the
+fenced mark as ``delivered``, then the handler with that session, then the commit (``consume``), so a
+handler's database writes take effect exactly once; a handler that raises is recorded as a failed attempt.
+
+``server/event_purge.py`` deletes what was delivered longer ago than the retention, run after steps by the loops
+in ``server/workers.py``, which also wake the dispatcher on commits (``server/wakeup.py`` across processes).
 
 Guarantees (also in the README): at-least-once delivery with an ``eventId`` that never changes across
 attempts; a worker killed between claim and record loses nothing (the lease expires and another claim
@@ -31,7 +40,6 @@ import os
 import random
 import socket
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,7 +47,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, select, true, update
+from sqlalchemy import Table, and_, bindparam, exists, func, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from common import clock, events, request_context
@@ -589,91 +597,3 @@ def redeliver_dead(session: Session, *, subscription_id: str | None = None) -> i
     )
     events.wake_dispatcher_after_commit(session)
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def purge(session: Session, *, older_than: datetime, batch_size: int = 5_000) -> int:
-    """Delete delivered deliveries and fully handled outbox events older than ``older_than``; dead and
-    pending deliveries, and the events they need, stay. At most ``batch_size`` rows of each table per
-    call, so one call is one short transaction (call again while it returns ``2 * batch_size``)."""
-    done = (
-        select(EventDelivery.id)
-        .where(EventDelivery.state == DELIVERED, EventDelivery.delivered_at < older_than)
-        .order_by(EventDelivery.id)
-        .limit(batch_size)
-    )
-    deleted = session.execute(
-        delete(EventDelivery)
-        .where(EventDelivery.id.in_(done.scalar_subquery()))
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    still_needed = select(EventDelivery.id).where(EventDelivery.event_seq == OutboxEvent.seq).exists()
-    handled = (
-        select(OutboxEvent.seq)
-        .where(OutboxEvent.created_at < older_than, ~still_needed)
-        .order_by(OutboxEvent.seq)
-        .limit(batch_size)
-    )
-    deleted += session.execute(
-        delete(OutboxEvent)
-        .where(OutboxEvent.seq.in_(handled.scalar_subquery()))
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    return int(deleted)
-
-
-# Any number of processes run the schedule; on PostgreSQL one purges at a time (the others skip that round)
-# so that concurrent DELETEs of the same rows neither wait on each other nor deadlock.
-_PURGE_LOCK_KEY = 0x70726F76  # "prov"
-
-
-@dataclass
-class PurgeSchedule:
-    """Runs ``purge`` every ``interval`` seconds for rows older than ``retention`` (``None``: never),
-    from the dispatcher loops (``provisio worker`` and the API process's in-process worker)."""
-
-    session_factory: SessionFactory
-    retention: timedelta | None
-    interval: float = 3600.0
-    monotonic: Callable[[], float] = time.monotonic
-    max_batches: int = 100  # per round: a huge backlog is worked off over several rounds
-    next_due: float | None = None  # first round one interval after start-up (not at every restart at once)
-
-    @classmethod
-    def from_settings(cls, session_factory: SessionFactory, settings: Settings) -> PurgeSchedule:
-        retention = timedelta(seconds=settings.event_retention) if settings.event_retention > 0 else None
-        return cls(session_factory, retention, interval=settings.purge_interval)
-
-    def run_if_due(self) -> int:
-        """Purge if a round is due; returns the rows deleted (0 when not due or nothing to delete)."""
-        if self.retention is None:
-            return 0
-        now = self.monotonic()
-        if self.next_due is None:
-            self.next_due = now + self.interval
-        if now < self.next_due:
-            return 0
-        self.next_due = now + self.interval
-        return self.run_now()
-
-    def run_now(self) -> int:
-        assert self.retention is not None
-        older_than = clock.now() - self.retention
-        total = 0
-        with request_context.bind(actor="system"):
-            for _ in range(self.max_batches):
-                with self.session_factory() as session, session.begin():
-                    if not _take_purge_lock(session):
-                        return total
-                    deleted = purge(session, older_than=older_than)
-                total += deleted
-                if deleted == 0:
-                    break
-        if total:
-            logger.info("purged %d delivered event rows older than %s", total, clock.isoformat(older_than))
-        return total
-
-
-def _take_purge_lock(session: Session) -> bool:
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite: one writer at a time anyway
-    return bool(session.execute(select(func.pg_try_advisory_xact_lock(_PURGE_LOCK_KEY))).scalar())

@@ -25,7 +25,8 @@ from collections.abc import Awaitable, Callable
 from common import events
 from server import wakeup
 from server.deps import Container
-from server.dispatcher import Dispatcher, PurgeSchedule, make_dispatcher, run_forever
+from server.dispatcher import Dispatcher, make_dispatcher, run_forever
+from server.event_purge import PurgeSchedule
 from server.schema import load_all_models
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from common import clock
 from common.events import DEAD, DELIVERED
 from server import workers
 from server.deps import Container
-from server.dispatcher import Dispatcher, PurgeSchedule, RetryPolicy
+from server.dispatcher import Dispatcher, RetryPolicy
+from server.event_purge import PurgeSchedule
 from server.settings import Settings
 from tests.support.recording_listener import RecordingListener
 

@@ -68,6 +68,7 @@ DELIVERY_QUERY = tmf.QuerySpec(
         tmf.column("state", _DELIVERY.c.state, kind=tmf.enum_of(*DELIVERY_STATES)),
         tmf.column("attempts", _DELIVERY.c.attempts, kind=tmf.INTEGER),
         tmf.column("subscriptionId", _DELIVERY.c.subscription_id),
+        tmf.column("consumer", _DELIVERY.c.consumer),
         tmf.column("eventId", _EVENT.c.event_id),
         tmf.column("eventType", _EVENT.c.event_type),
         tmf.column("api", _EVENT.c.api),

@@ -160,7 +160,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Run the background workers (the event dispatcher's standalone loop) without the HTTP API, until
     SIGINT/SIGTERM. Any number of workers may run beside the API on PostgreSQL (rows are claimed with
     ``FOR UPDATE SKIP LOCKED``); on SQLite run one."""
-    from server import deps, dispatcher
+    from server import deps, workers
     from server.db import make_engine, make_session_factory
     from server.logs import configure_logging
 
@@ -168,15 +168,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    deps.configure(deps.Container(settings=settings, engine=engine, session_factory=session_factory))
+    container = deps.Container(settings=settings, engine=engine, session_factory=session_factory)
+    deps.configure(container)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     logger.info("worker started on %s", describe_database(settings.database_url))
     try:
-        dispatcher.run_forever(
-            dispatcher.make_dispatcher(session_factory, settings), interval=settings.dispatch_interval, stop=stop
-        )
+        workers.run_standalone(container, stop)
     finally:
         engine.dispose()
     logger.info("worker stopped")

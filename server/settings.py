@@ -9,6 +9,9 @@
 | PROVISIO_DISPATCH_INTERVAL | 0.5 | seconds between event-dispatcher polls when idle |
 | PROVISIO_DELIVERY_MAX_ATTEMPTS | 10 | event delivery attempts before a delivery goes to the dead letters |
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
+| PROVISIO_EVENT_RETENTION | 604800 | seconds a delivered event is kept before the purge; 0 keeps everything |
+| PROVISIO_PURGE_INTERVAL | 3600 | seconds between purge rounds (one process at a time on PostgreSQL) |
+| PROVISIO_API_DISPATCH | 1 | the API process delivers events; 0 leaves it to ``provisio worker`` processes |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
 | PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
@@ -41,6 +44,9 @@ class Settings:
     delivery_retry_max: float = 300.0
     max_body_bytes: int = 1024 * 1024
     require_if_match: bool = False
+    event_retention: float = 7 * 24 * 3600.0
+    purge_interval: float = 3600.0
+    api_dispatch: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,13 +70,18 @@ class Settings:
             delivery_retry_max=float(os.environ.get("PROVISIO_DELIVERY_RETRY_MAX", "300")),
             max_body_bytes=int(os.environ.get("PROVISIO_MAX_BODY_BYTES", str(1024 * 1024))),
             require_if_match=_flag("PROVISIO_REQUIRE_IF_MATCH"),
+            event_retention=float(os.environ.get("PROVISIO_EVENT_RETENTION", str(7 * 24 * 3600))),
+            purge_interval=float(os.environ.get("PROVISIO_PURGE_INTERVAL", "3600")),
+            api_dispatch=_flag("PROVISIO_API_DISPATCH", default=True),
         )
 
 
-def _flag(name: str) -> bool:
-    """A boolean variable: 1/true/yes/on or 0/false/no/off (any case); unset or empty is false."""
+def _flag(name: str, *, default: bool = False) -> bool:
+    """A boolean variable: 1/true/yes/on or 0/false/no/off (any case); unset or empty is the default."""
     value = os.environ.get(name, "").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
+    if value == "":
+        return default
+    if value in ("0", "false", "no", "off"):
         return False
     if value in ("1", "true", "yes", "on"):
         return True

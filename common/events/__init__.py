@@ -6,10 +6,19 @@ Publishing (in a use case, before ``tx.commit()``)::
     events.publish(tx.session, api="resourceInventoryManagement", event_type="ResourceCreateEvent",
                    resource=resource_json)
 
-The dispatcher (``server/dispatcher.py``) delivers what committed; see the README's "Events" section for
-the guarantees (at-least-once, stable ``eventId``, per-subscription order, dead letters).
+The dispatcher (``server/dispatcher.py``) delivers what committed to hub listeners and to internal
+consumers (``register_consumer``, see ``common/events/consumers.py``); see the README's "Events" section
+for the guarantees (at-least-once, stable ``eventId``, per-subscription and per-consumer order, dead letters).
 """
 
+from common.events.consumers import (
+    ConsumedEvent,
+    Consumer,
+    Handler,
+    register_consumer,
+    registered_consumers,
+    unregister_consumer,
+)
 from common.events.models import (
     DEAD,
     DELIVERED,
@@ -20,7 +29,10 @@ from common.events.models import (
     OutboxEvent,
 )
 from common.events.outbox import (
+    OutboxEntry,
     add_commit_listener,
+    event_payload,
+    fan_out,
     known_event_types,
     publish,
     register_event_types,
@@ -40,18 +52,27 @@ __all__ = [
     "DELIVERED",
     "DELIVERY_STATES",
     "PENDING",
+    "ConsumedEvent",
+    "Consumer",
     "EventDelivery",
     "EventFilter",
     "EventSubscription",
+    "Handler",
     "InvalidEventQuery",
+    "OutboxEntry",
     "OutboxEvent",
     "add_commit_listener",
     "event_members",
+    "event_payload",
     "event_schema",
+    "fan_out",
     "known_event_types",
     "parse_query",
     "publish",
+    "register_consumer",
     "register_event_schema",
     "register_event_types",
+    "registered_consumers",
+    "unregister_consumer",
     "wake_dispatcher_after_commit",
 ]

@@ -3,9 +3,12 @@
 - ``event_subscription``: one row per listener registered on an API's hub (``POST /hub``).
 - ``event_outbox``: one row per event, written in the same transaction as the change it reports, so an
   event exists if and only if the change committed. ``seq`` orders events.
-- ``event_delivery``: one row per (event, matching subscription), created at publish time. The
-  dispatcher claims due rows (``state='pending' AND next_attempt_at <= now``), and a claim is a lease:
-  ``next_attempt_at`` is pushed forward, so a worker that dies mid-delivery loses nothing.
+- ``event_delivery``: one row per (event, matching subscription) or (event, internal consumer), created
+  at publish time. The dispatcher claims due rows (``state='pending' AND next_attempt_at <= now``), and a
+  claim is a lease: ``next_attempt_at`` is pushed forward, so a worker that dies mid-delivery loses nothing.
+  A row goes to exactly one of a hub subscription (``subscription_id``, POSTed to its callback) or an
+  internal consumer (``consumer``, a handler registered by a context's facade, ``common.events.consumers``);
+  each of them is one ordered line (head of line per subscription, per consumer).
 
 None of these tables opts into the audit trail: they are machinery, and auditing them would write an
 audit row for every delivery attempt.
@@ -71,23 +74,32 @@ class EventDelivery(Base):
     __tablename__ = "event_delivery"
     __table_args__ = (
         UniqueConstraint("event_seq", "subscription_id", name="uq_event_delivery_event_seq_subscription_id"),
+        UniqueConstraint("event_seq", "consumer", name="uq_event_delivery_event_seq_consumer"),
         CheckConstraint("state IN ('pending', 'delivered', 'dead')", name="state"),
+        # Exactly one target: a hub subscription or an internal consumer.
+        CheckConstraint("(subscription_id IS NULL) <> (consumer IS NULL)", name="one_target"),
         # The dispatcher's claim query: due pending rows.
         Index("ix_event_delivery_state_next_attempt_at", "state", "next_attempt_at"),
         # Per-subscription ordering (head of line) and the ON DELETE CASCADE from the subscription.
         Index("ix_event_delivery_subscription_id_state_event_seq", "subscription_id", "state", "event_seq"),
+        # The same for internal consumers.
+        Index("ix_event_delivery_consumer_state_event_seq", "consumer", "state", "event_seq"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_seq: Mapped[int] = mapped_column(
         BigId, ForeignKey("event_outbox.seq", ondelete="CASCADE", name="fk_event_delivery_event_seq_event_outbox")
     )
-    subscription_id: Mapped[str] = mapped_column(
+    subscription_id: Mapped[str | None] = mapped_column(
         String(36),
         ForeignKey(
             "event_subscription.id", ondelete="CASCADE", name="fk_event_delivery_subscription_id_event_subscription"
         ),
+        nullable=True,
     )
+    # The name of an internal consumer (``common.events.register_consumer``); no table of its own: the
+    # registry lives in code, loaded by every process from the contexts' facades.
+    consumer: Mapped[str | None] = mapped_column(String(64), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,9 +1,10 @@
 """``publish()``: write a TMF event into the outbox, in the caller's transaction.
 
-Fan-out happens here, at publish time: one ``event_delivery`` row per subscription of the API whose
-query matches. So the set of listeners an event goes to is exactly the set registered when the change
-committed (a listener registered later never gets it), the query is evaluated once, and the
-dispatcher only moves rows it can claim. The subscription rows are read ``FOR KEY SHARE`` on
+Fan-out happens here, at publish time (``fan_out``): one ``event_delivery`` row per subscription of the
+API whose query matches, and one per internal consumer of the event type (``common.events.consumers``).
+So the set of listeners an event goes to is exactly the set registered when the change committed (a
+listener registered later never gets it), the query is evaluated once, and the dispatcher only moves
+rows it can claim. The subscription rows are read ``FOR KEY SHARE`` on
 PostgreSQL so that a concurrent ``DELETE /hub/{id}`` waits for this transaction instead of making it
 fail on the foreign key; the delete then cascades to the new deliveries.
 
@@ -16,15 +17,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from common import clock, request_context
+from common.events.consumers import consumers_of
 from common.events.models import PENDING, EventDelivery, EventSubscription, OutboxEvent
 from common.events.query import parse_query
 from common.orm import new_id
@@ -50,7 +53,7 @@ _OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
 _SUBSCRIPTION: Table = EventSubscription.__table__  # type: ignore[assignment]
 _DELIVERY: Table = EventDelivery.__table__  # type: ignore[assignment]
 _INSERT_EVENT = _OUTBOX.insert().returning(_OUTBOX.c.seq)
-_INSERT_DELIVERIES = _DELIVERY.insert()
+_INSERT_DELIVERY = _DELIVERY.insert()
 _SUBSCRIPTIONS_OF_API = (
     select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.query)
     .where(_SUBSCRIPTION.c.api == bindparam("api"))
@@ -78,7 +81,8 @@ def publish(
     field_path: str | None = None,
     event_time: datetime | None = None,
 ) -> str:
-    """Record a TMF event in the caller's transaction and fan it out to matching subscriptions.
+    """Record a TMF event in the caller's transaction and fan it out to matching subscriptions and
+    internal consumers.
 
     ``api`` is the API table name (``server.apis``, e.g. ``resourceInventoryManagement``);
     ``payload_key`` is the entity name in the payload (``resource``, ``service``, ``productOrder``);
@@ -86,9 +90,39 @@ def publish(
     ``eventId``, which stays the same across every delivery attempt, so listeners can drop duplicates.
     """
     moment = event_time or clock.now()
-    event_id = new_id()
+    payload = event_payload(
+        api=api, event_type=event_type, resource=resource, payload_key=payload_key, field_path=field_path, moment=moment
+    )
+    event_id = str(payload["eventId"])
+
+    # Flush the change first: its row locks are then taken before the event draws its sequence number, so
+    # two transactions changing the same row publish in the order they commit (per-listener ordering).
+    session.flush()
+    seq = (
+        session.connection()
+        .execute(
+            _INSERT_EVENT,
+            {"event_id": event_id, "api": api, "event_type": event_type, "payload": payload, "created_at": moment},
+        )
+        .scalar_one()
+    )
+    fanned = fan_out(session, [OutboxEntry(seq, api, event_type, payload, moment)])
+    logger.debug("published %s %s to %d target(s)", event_type, event_id, fanned)
+    return event_id
+
+
+def event_payload(
+    *,
+    api: str,
+    event_type: str,
+    resource: dict[str, Any],
+    payload_key: str = "resource",
+    field_path: str | None = None,
+    moment: datetime,
+) -> dict[str, Any]:
+    """The TMF688 event body as listeners get it, with a new ``eventId`` (also for set-wise writers)."""
     payload: dict[str, Any] = {
-        "eventId": event_id,
+        "eventId": new_id(),
         "eventTime": clock.isoformat(moment),
         "eventType": event_type,
         "@type": event_type,
@@ -101,39 +135,59 @@ def publish(
         payload["correlationId"] = context.request_id
     if field_path is not None:
         payload["fieldPath"] = field_path
-
-    # Flush the change first: its row locks are then taken before the event draws its sequence number, so
-    # two transactions changing the same row publish in the order they commit (per-listener ordering).
-    session.flush()
-    connection = session.connection()
-    seq = connection.execute(
-        _INSERT_EVENT,
-        {"event_id": event_id, "api": api, "event_type": event_type, "payload": payload, "created_at": moment},
-    ).scalar_one()
-    subscriber_ids = _matching_subscriptions(connection, api, payload)
-    if subscriber_ids:
-        connection.execute(
-            _INSERT_DELIVERIES,
-            [
-                {
-                    "event_seq": seq,
-                    "subscription_id": subscription_id,
-                    "state": PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": moment,
-                    "created_at": moment,
-                }
-                for subscription_id in subscriber_ids
-            ],
-        )
-    wake_dispatcher_after_commit(session)
-    logger.debug("published %s %s to %d subscription(s)", event_type, event_id, len(subscriber_ids))
-    return event_id
+    return payload
 
 
-def _matching_subscriptions(connection: Connection, api: str, payload: dict[str, Any]) -> list[str]:
-    rows = connection.execute(_SUBSCRIPTIONS_OF_API, {"api": api}).all()
-    return [row.id for row in rows if parse_query(row.query).matches(payload)]
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An event already inserted into ``event_outbox`` (its ``seq`` drawn), to be fanned out."""
+
+    seq: int
+    api: str
+    event_type: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+def fan_out(session: Session, entries: Sequence[OutboxEntry]) -> int:
+    """Write the deliveries of outbox events, in the caller's transaction: one ``event_delivery`` row per
+    (event, hub subscription of its API whose query matches) and per (event, internal consumer of its
+    type). One call per batch: the subscriptions of each API are read once (``FOR KEY SHARE``) and all
+    rows go in one INSERT. Marks the session so the dispatchers are woken after the commit. Returns the
+    number of rows written. ``publish()`` calls it for one event; a set-wise writer for its batch, in
+    ``seq`` order."""
+    subscriptions: dict[str, list[tuple[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry.api not in subscriptions:
+            subscriptions[entry.api] = _subscriptions_of(session, entry.api)
+        targets: list[dict[str, Any]] = [
+            {"subscription_id": subscription_id, "consumer": None}
+            for subscription_id, event_filter in subscriptions[entry.api]
+            if event_filter.matches(entry.payload)
+        ]
+        targets += [{"subscription_id": None, "consumer": name} for name in consumers_of(entry.api, entry.event_type)]
+        rows += [
+            {
+                **target,
+                "event_seq": entry.seq,
+                "state": PENDING,
+                "attempts": 0,
+                "next_attempt_at": entry.created_at,
+                "created_at": entry.created_at,
+            }
+            for target in targets
+        ]
+    if rows:
+        session.connection().execute(_INSERT_DELIVERY, rows)
+    if entries:
+        wake_dispatcher_after_commit(session)
+    return len(rows)
+
+
+def _subscriptions_of(session: Session, api: str) -> list[tuple[str, Any]]:
+    rows = session.connection().execute(_SUBSCRIPTIONS_OF_API, {"api": api}).all()
+    return [(row.id, parse_query(row.query)) for row in rows]
 
 
 def wake_dispatcher_after_commit(session: Session) -> None:

@@ -126,7 +126,8 @@ def upgrade() -> None:
         "event_delivery",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("event_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("subscription_id", sa.String(length=36), nullable=False),
+        sa.Column("subscription_id", sa.String(length=36), nullable=True),
+        sa.Column("consumer", sa.String(length=64), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
@@ -137,6 +138,9 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("state IN ('pending', 'delivered', 'dead')", name=op.f("ck_event_delivery_state")),
+        sa.CheckConstraint(
+            "(subscription_id IS NULL) <> (consumer IS NULL)", name=op.f("ck_event_delivery_one_target")
+        ),
         sa.ForeignKeyConstraint(
             ["event_seq"], ["event_outbox.seq"], name="fk_event_delivery_event_seq_event_outbox", ondelete="CASCADE"
         ),
@@ -147,9 +151,13 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_delivery")),
+        sa.UniqueConstraint("event_seq", "consumer", name="uq_event_delivery_event_seq_consumer"),
         sa.UniqueConstraint("event_seq", "subscription_id", name="uq_event_delivery_event_seq_subscription_id"),
     )
     with op.batch_alter_table("event_delivery", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_event_delivery_consumer_state_event_seq", ["consumer", "state", "event_seq"], unique=False
+        )
         batch_op.create_index("ix_event_delivery_state_next_attempt_at", ["state", "next_attempt_at"], unique=False)
         batch_op.create_index(
             "ix_event_delivery_subscription_id_state_event_seq", ["subscription_id", "state", "event_seq"], unique=False
@@ -163,6 +171,7 @@ def downgrade() -> None:
     with op.batch_alter_table("event_delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_event_delivery_subscription_id_state_event_seq")
         batch_op.drop_index("ix_event_delivery_state_next_attempt_at")
+        batch_op.drop_index("ix_event_delivery_consumer_state_event_seq")
 
     op.drop_table("event_delivery")
     with op.batch_alter_table("resource", schema=None) as batch_op:

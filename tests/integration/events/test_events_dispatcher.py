@@ -200,3 +200,27 @@ def test_failure_in_the_middle_of_a_run_hands_back_the_untried_rest(
     fixed_clock.advance(timedelta(seconds=POLICY.base_delay))
     assert dispatcher.run_once() == 2
     assert [event["eventId"] for event in listener.events()] == event_ids
+
+
+def test_a_run_of_successes_recorded_late_is_dropped_when_its_lease_was_taken_over(
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    listener: RecordingListener,
+    fixed_clock: clock.FixedClock,
+) -> None:
+    subscribe(session_factory, listener.url)
+    for index in range(3):
+        publish(session_factory, name=f"r{index}")
+    stale = dispatcher.claim()  # worker A takes the run, then stalls past its lease
+    assert len(stale) == 3
+    fixed_clock.advance(timedelta(seconds=30))
+    other = Dispatcher(session_factory, policy=POLICY, lease=timedelta(seconds=30), worker_id="B")
+    try:
+        assert other.run_once() == 3
+    finally:
+        other.close()
+
+    late = [(claim, dispatch.Outcome(delivered=True, status=200)) for claim in stale]
+    assert dispatcher.record_delivered(late) == 0  # fenced on the attempt, row by row
+    found = [(delivery.state, delivery.attempts, delivery.last_status) for delivery, _ in deliveries(session_factory)]
+    assert found == [(DELIVERED, 2, 201)] * 3

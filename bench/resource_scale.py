@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench.common import PROJECT_ROOT, HttpClient, Record, _wait_until_serving, throughput, uvicorn_process
@@ -63,13 +63,19 @@ def run(record: Record) -> None:
         env = {"DATABASE_URL": url, "PROVISIO_DATA_DIR": data_dir, "LOG_LEVEL": "WARNING"}
         for processes in PROCESS_COUNTS if on_postgres else (1,):
             with provisio_serve(processes, env) as (port, pid):
-                api_cpu, busy = CpuMeter(pid), MachineMeter()
+                api_cpu, busy, postgres = CpuMeter(process_tree(pid)), MachineMeter(), CpuMeter(postgres_pids)
+                client_started = time.process_time()
                 rates[processes] = measure_creates(port, first_index=processes * 1_000_000)
-                cpu_per_create_ms = api_cpu.seconds() * 1000 / max(1, CREATE_REQUESTS)
+                per_create = 1000 / max(1, CREATE_REQUESTS)  # ms per create from seconds in total
+                cpu_per_create_ms = api_cpu.seconds() * per_create
+                client_ms = (time.process_time() - client_started) * per_create
+                postgres_ms = postgres.seconds() * per_create
                 busy_share = busy.busy_percent()
+            # Where the cores went (PostgreSQL's share includes any other database on the server): logged only.
             logger.info(
-                "%d API process(es): %.0f creates/s at %d clients, %.2f ms API CPU per create, cores %.0f%% busy",
-                processes, rates[processes], CONCURRENCY, cpu_per_create_ms, busy_share,
+                "%d API process(es): %.0f creates/s at %d clients; CPU per create: API %.2f ms, clients %.2f ms, "
+                "PostgreSQL %.2f ms; cores %.0f%% busy",
+                processes, rates[processes], CONCURRENCY, cpu_per_create_ms, client_ms, postgres_ms, busy_share,
             )  # fmt: skip
             record(f"resource.create.c16.w{processes}.cpu", cpu_per_create_ms, "ms")
             record(f"resource.create.c16.w{processes}.busy", busy_share, "%")
@@ -231,23 +237,38 @@ def _established_socket_inodes(port: int) -> set[str]:
 
 
 class CpuMeter:
-    """User + system CPU seconds that a process tree spent since the meter was made (Linux /proc; the tree
-    is taken at the start: the API processes live for the whole measurement)."""
+    """User + system CPU seconds that a set of processes spent since the meter was made (Linux /proc).
+    ``find_pids`` is asked again at the end, so processes started meanwhile (PostgreSQL backends of new
+    pool connections) count in full; one that exited meanwhile is lost."""
 
-    def __init__(self, root_pid: int) -> None:
-        self.pids = [root_pid, *_descendants(root_pid)]
-        self.start = self._total()
+    def __init__(self, find_pids: Callable[[], list[int]]) -> None:
+        self.find_pids = find_pids
+        self.start = {pid: _cpu_ticks(pid) for pid in find_pids()}
 
     def seconds(self) -> float:
-        return self._total() - self.start
-
-    def _total(self) -> float:
-        ticks = 0
-        for pid in self.pids:
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        ticks = sum(max(0, _cpu_ticks(pid) - self.start.get(pid, 0)) for pid in self.find_pids())
         return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return 0
+
+
+def process_tree(root_pid: int) -> Callable[[], list[int]]:
+    return lambda: [root_pid, *_descendants(root_pid)]
+
+
+def postgres_pids() -> list[int]:
+    """Processes named ``postgres`` that this user can see (a local server; none for a remote one)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                pids.append(int(proc.name))
+    return pids
 
 
 class MachineMeter:

@@ -25,6 +25,7 @@ PYTEST_ARGS ?=
 BENCH ?=
 DEVICES ?= 6
 PROFILE ?= mixed
+WORKERS ?= 1
 
 .PHONY: help venv install run serve test test-pg check lint format typecheck lint-imports bench migrate sim \
         worker clean distclean initial-migration
@@ -34,7 +35,7 @@ help: ## Show this help
 	@echo
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-13s %s\n", $$1, $$2}'
 	@echo
-	@echo "Variables: PORT HOST LOG_LEVEL DATABASE_URL PROVISIO_DATA_DIR (default .data/) PG_URL PYTEST_ARGS BENCH DEVICES PROFILE"
+	@echo "Variables: PORT HOST LOG_LEVEL DATABASE_URL PROVISIO_DATA_DIR (default .data/) PG_URL PYTEST_ARGS BENCH DEVICES PROFILE WORKERS"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +52,8 @@ install: venv ## Same as venv
 run: $(STAMP) ## Migrate the embedded SQLite db, start a small simulated network and serve on 127.0.0.1:8080 (PORT=...)
 	PROVISIO_DATA_DIR="$(PROVISIO_DATA_DIR)" $(BIN)/provisio run
 
-serve: $(STAMP) ## Serve the API only (no migration, no simulators)
-	PROVISIO_DATA_DIR="$(PROVISIO_DATA_DIR)" $(BIN)/provisio serve
+serve: $(STAMP) ## Serve the API only (no migration, no simulators); WORKERS=N API processes (PostgreSQL)
+	PROVISIO_DATA_DIR="$(PROVISIO_DATA_DIR)" $(BIN)/provisio serve --workers $(WORKERS)
 
 migrate: $(STAMP) ## Migrate the database (DATABASE_URL, default the embedded SQLite file) to head
 	PROVISIO_DATA_DIR="$(PROVISIO_DATA_DIR)" $(BIN)/provisio db upgrade

@@ -1,6 +1,6 @@
 """The ``provisio`` command: serve the API, migrate the database, run workers and the simulated network.
 
-    provisio serve                      # uvicorn on HOST:PORT (default 127.0.0.1:8080)
+    provisio serve [--workers N]        # uvicorn on HOST:PORT (default 127.0.0.1:8080); N API processes
     provisio db upgrade [REV]           # alembic upgrade (default: head)
     provisio db downgrade REV           # alembic downgrade
     provisio db current                 # the revision the database is at
@@ -10,8 +10,12 @@
     provisio sim --devices N ...        # the simulated network: forwards to ``python -m simulators``
     provisio run                        # what ``make run`` calls: migrate, simulators (supervised), serve
 
-Configuration comes from the environment (server/settings.py). The server side never imports
-``simulators`` (import-linter enforces it): ``sim`` and ``run`` start it as a separate process.
+Configuration comes from the environment (server/settings.py). Every command that uses the database
+prints which one (``database: ...``); only ``db upgrade``/``db revision`` and ``run`` create an embedded
+SQLite file, the others refuse to start without one. ``run`` holds ``<data dir>/provisio.lock`` while it
+(and its simulators) run, so a second ``run`` on the same data dir refuses before touching anything.
+The server side never imports ``simulators`` (import-linter enforces it): ``sim`` and ``run`` start it as
+a separate process.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import fcntl
+import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIM_DEVICES = 6
+LOCK_FILE = "provisio.lock"
+SIMULATORS_PROG = "SIMULATORS_PROG"  # the simulators' parser takes its prog from it (simulators/cli.py)
+EXIT_USAGE = 2  # argparse's status for a command line that cannot work
 
 
 # --------------------------------------------------------------------------------------------- alembic
@@ -73,6 +83,33 @@ def describe_database(database_url: str) -> str:
     if url.get_backend_name() == "sqlite":
         return f"SQLite file {Path(url.database or ':memory:').resolve()}"
     return f"{url.get_backend_name()} {url.render_as_string(hide_password=True)}"
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL and for an in-memory database)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).resolve()
+
+
+def announce_database(settings: Settings) -> None:
+    """Every command that uses the database says which one, before it does anything with it."""
+    print(f"database: {describe_database(settings.database_url)}", flush=True)
+
+
+def require_database(settings: Settings, command: str) -> None:
+    """Refuse to run ``command`` on an embedded database that does not exist yet: connecting would create an
+    empty SQLite file (and its directory), which is never what a read-only or serving command means."""
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.is_file():
+        raise SystemExit(
+            f"provisio {command}: no database at {path} (data dir {settings.data_dir}); "
+            "`provisio db upgrade` creates it, `make run` does it for you; "
+            "set PROVISIO_DATA_DIR or DATABASE_URL to use another one"
+        )
 
 
 def db_upgrade(settings: Settings, revision: str = "head") -> None:
@@ -117,19 +154,13 @@ def db_create(database_url: str, *, recreate: bool) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = _settings(args)
+    check_api_processes(settings, args.workers)
+    require_database(settings, "serve")
+    ensure_port_free(settings.host, settings.port)
+    announce_database(settings)
     print_banner(settings)
-    uvicorn.run(
-        "server.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        # server.logs configures the root logger; keep uvicorn's access log off it unless debugging.
-        access_log=settings.log_level == "DEBUG",
-    )
+    serve_api(settings, args.workers)
     return 0
 
 
@@ -141,8 +172,10 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "create":
         print(db_create(settings.database_url, recreate=args.recreate))
         return 0
+    announce_database(settings)
+    if args.db_command in ("current", "downgrade"):  # they read what is there; creating it would be a lie
+        require_database(settings, f"db {args.db_command}")
     config = alembic_config(settings.database_url)
-    print(f"database: {describe_database(settings.database_url)}", flush=True)
     if args.db_command == "upgrade":
         command.upgrade(config, args.revision)
     elif args.db_command == "downgrade":
@@ -165,6 +198,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from server.logs import configure_logging
 
     settings = Settings.from_env()
+    require_database(settings, "worker")
+    announce_database(settings)
     configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
@@ -191,7 +226,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     sim_args = list(args.sim_args)
     if sim_args[:1] == ["--"]:
         sim_args = sim_args[1:]
-    with subprocess.Popen(simulator_command(sim_args)) as child:
+    env = {**os.environ, SIMULATORS_PROG: "provisio sim"}  # its --help and errors name our command
+    with subprocess.Popen(simulator_command(sim_args), env=env) as child:
         # The child shares our terminal and gets Ctrl-C itself; forward SIGTERM so `kill` stops both.
         signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
         while True:
@@ -202,13 +238,17 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Migrate, start the simulated network under supervision, serve; Ctrl-C stops everything."""
-    import uvicorn
+    """Migrate, start the simulated network under supervision, serve; Ctrl-C stops everything.
 
+    Before it touches anything it takes the data dir's lock and checks that the port is free, so a second
+    ``run`` (same data dir or same port) says who is in the way and leaves the first one's state alone."""
     settings = _settings(args)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    check_api_processes(settings, args.workers)
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire(command="provisio run", url=f"http://{_display_host(settings.host)}:{settings.port}/")
+    ensure_port_free(settings.host, settings.port)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    print(f"database: {describe_database(settings.database_url)}", flush=True)
+    announce_database(settings)
     db_upgrade(settings)
 
     supervisor: SimulatorSupervisor | None = None
@@ -220,6 +260,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "--state-dir", str(sim_dir), "--manifest", str(sim_dir / "manifest.json"),
             ]),
             sim_dir,
+            pass_fds=lock.inherited_fds(),  # the simulators hold the lock until they have cleaned up
         )  # fmt: skip
         supervisor.start()
         manifest = supervisor.wait_ready(timeout=60)
@@ -229,18 +270,144 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"simulated network: not ready (see {supervisor.log_path}); the API runs without it", flush=True)
     print_banner(settings)
     try:
-        uvicorn.run(
-            "server.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            access_log=settings.log_level == "DEBUG",
-        )
+        serve_api(settings, args.workers)
     finally:
         if supervisor is not None:
             supervisor.stop()
+        lock.release()
     return 0
+
+
+# ------------------------------------------------------------------------------------- serving processes
+
+
+def check_api_processes(settings: Settings, workers: int) -> None:
+    """Several API processes need PostgreSQL. On SQLite every write, in every process, takes the one file
+    lock, so a second process adds no write throughput and turns lock waits into "database is locked"
+    failures under load; refuse rather than pretend (README, "Several processes")."""
+    if workers < 1:
+        raise SystemExit(f"provisio: --workers must be at least 1, not {workers}")
+    if workers > 1 and settings.is_sqlite:
+        print(
+            f"provisio: --workers {workers} needs PostgreSQL (DATABASE_URL=postgresql+psycopg://...); "
+            f"this is the embedded SQLite database ({describe_database(settings.database_url)}), "
+            "which serves from one API process: run without --workers",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_USAGE)
+
+
+def serve_api(settings: Settings, workers: int = 1) -> None:
+    """uvicorn serving ``server.app:create_app``; with ``workers`` > 1 uvicorn's own process manager
+    (``uvicorn.supervisors.Multiprocess``: one listening socket, N worker processes, a dead one replaced,
+    SIGINT/SIGTERM stop them all), each process with its own app, pool and in-process dispatcher."""
+    import uvicorn
+
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        # server.logs configures the root logger; keep uvicorn's access log off it unless debugging.
+        access_log=settings.log_level == "DEBUG",
+    )
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail before anything starts if HOST:PORT cannot be bound (uvicorn would find out only after the
+    simulators started), naming the process that listens there when this user may see it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            holder = listening_process(port)
+            who = f" by {holder}" if holder else ""
+            raise SystemExit(
+                f"provisio: cannot listen on {host}:{port}: {error.strerror or error}; the port is in use{who}. "
+                "Stop it or pick another port (PORT=...)"
+            ) from None
+
+
+def listening_process(port: int) -> str | None:
+    """'pid 1234 (cmdline)' of the process listening on TCP ``port`` (Linux /proc; None if unknown)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                    inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in inodes:
+                    return f"pid {proc.name} ({_cmdline(int(proc.name))})"
+    return None
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+class DataDirBusy(SystemExit):
+    """Another process holds the data dir's lock."""
+
+
+class DataDirLock:
+    """An exclusive ``flock`` on ``<data dir>/provisio.lock``: one ``provisio run`` per data dir, since it
+    migrates the database and owns the simulator fleet in ``<data dir>/sim``. The kernel drops the lock when
+    the last process holding it exits (however it exits), so a crash leaves no stale lock to clean up; the
+    file's content only says who holds it, for the message a second instance prints. The file is never
+    deleted: unlinking a lock file another process is about to open would let two holders in."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self, *, command: str, url: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode(errors="replace")
+            os.close(fd)
+            raise DataDirBusy(self._busy_message(holder)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "command": command, "url": url}).encode() + b"\n")
+        self._fd = fd
+
+    def inherited_fds(self) -> tuple[int, ...]:
+        """The lock's descriptor, for children that must keep the data dir locked until they exit."""
+        return (self._fd,) if self._fd is not None else ()
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _busy_message(self, holder: str) -> str:
+        try:
+            owner = json.loads(holder)
+            who = f"{owner['command']} (pid {owner['pid']}, serving {owner['url']})"
+        except (ValueError, KeyError, TypeError):
+            who = "another provisio process"
+        return (
+            f"provisio run: {who} is already using the data dir {self.path.parent} (lock {self.path}); "
+            "nothing was started or changed. Stop it first, or give this one its own PROVISIO_DATA_DIR"
+        )
 
 
 def print_banner(settings: Settings) -> None:
@@ -291,8 +458,11 @@ class SimulatorSupervisor:
     terminal reaches only us and we decide the order of shutdown; PR_SET_PDEATHSIG makes the kernel stop
     it if we are killed outright."""
 
-    def __init__(self, command: Sequence[str], state_dir: Path, *, max_backoff: float = 30.0) -> None:
+    def __init__(
+        self, command: Sequence[str], state_dir: Path, *, max_backoff: float = 30.0, pass_fds: Sequence[int] = ()
+    ) -> None:
         self.command = list(command)
+        self.pass_fds = tuple(pass_fds)
         self.state_dir = state_dir
         self.log_path = state_dir / "simulators.log"
         self.max_backoff = max_backoff
@@ -352,6 +522,7 @@ class SimulatorSupervisor:
                 stderr=log,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                pass_fds=self.pass_fds,
                 preexec_fn=_die_with_parent,
             )
             self._child = child
@@ -380,11 +551,13 @@ def _die_with_parent() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="provisio", description="Provisio: open telecom fulfilment server")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the API with uvicorn (HOST/PORT from the environment)")
     serve.add_argument("--host", help="override HOST")
     serve.add_argument("--port", type=int, help="override PORT")
+    _add_workers_argument(serve)
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database migrations (alembic) and creation")
@@ -425,8 +598,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("PROVISIO_SIM_DEVICES", DEFAULT_SIM_DEVICES)),
         help=f"simulated devices to start beside the server, 0 for none (default {DEFAULT_SIM_DEVICES})",
     )
+    _add_workers_argument(run)
     run.set_defaults(handler=cmd_run)
     return parser
+
+
+def _add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="API processes (uvicorn workers) sharing the port; more than 1 needs PostgreSQL (default 1)",
+    )
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("provisio")
+    except PackageNotFoundError:  # run from a tree that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

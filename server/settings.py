@@ -5,7 +5,7 @@
 | DATABASE_URL | sqlite file in the user data dir | SQLAlchemy URL; ``postgresql+psycopg://...`` for PostgreSQL |
 | HOST / PORT | 127.0.0.1 / 8080 | where the API listens |
 | LOG_LEVEL | INFO | stdlib logging level |
-| PROVISIO_DATA_DIR | platformdirs user data dir | where the embedded database and simulator state live |
+| PROVISIO_DATA_DIR | see ``default_data_dir`` | where the embedded database and simulator state live |
 | PROVISIO_DISPATCH_INTERVAL | 0.5 | seconds between event-dispatcher polls when idle |
 | PROVISIO_DELIVERY_MAX_ATTEMPTS | 10 | event delivery attempts before a delivery goes to the dead letters |
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
@@ -25,9 +25,31 @@ from pathlib import Path
 
 import platformdirs
 
+# The code runs from a source checkout (``make venv`` installs it editable) when these sit beside ``server/``.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_CHECKOUT_MARKERS = ("pyproject.toml", "Makefile")
+
+
+def checkout_data_dir(root: Path | None = None) -> Path | None:
+    """``<checkout>/.data`` when the running code (or ``root``) is a source checkout, else None (an
+    installed wheel: site-packages has no pyproject.toml beside the packages)."""
+    root = root or SOURCE_ROOT
+    if all((root / marker).is_file() for marker in _CHECKOUT_MARKERS):
+        return root / ".data"
+    return None
+
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("PROVISIO_DATA_DIR") or platformdirs.user_data_dir("provisio"))
+    """One rule, whoever starts the command (``make`` or a shell, from any directory):
+
+    1. ``PROVISIO_DATA_DIR`` when set (the container image sets it);
+    2. else ``.data/`` of the checkout the code runs from, the directory ``make run`` uses;
+    3. else (an installed package) the user data dir, ``~/.local/share/provisio`` on Linux.
+    """
+    configured = os.environ.get("PROVISIO_DATA_DIR")
+    if configured:
+        return Path(configured)
+    return checkout_data_dir() or Path(platformdirs.user_data_dir("provisio"))
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,14 @@ logger = logging.getLogger("simulators")
 EXIT_OK = 0
 EXIT_STARTUP_FAILED = 1
 EXIT_USAGE = 2
+PROG_VARIABLE = "SIMULATORS_PROG"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m simulators",
+        # `provisio sim` runs this module as a child process and names itself here, so its usage lines
+        # show the command the user typed.
+        prog=os.environ.get(PROG_VARIABLE) or "python -m simulators",
         description="Start N stateful simulated routers (NETCONF over SSH, SNMP) on 127.0.0.1.",
     )
     parser.add_argument("--devices", type=_positive_int, required=True, metavar="N", help="how many devices")

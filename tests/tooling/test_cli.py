@@ -66,6 +66,100 @@ def test_db_upgrade_creates_the_sqlite_file_at_head_when_run_on_an_empty_data_di
     assert f"{HEAD_REVISION} (head)" in current.stdout + current.stderr
 
 
+def test_db_current_names_the_database_and_creates_nothing_when_there_is_none(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*PROVISIO, "db", "current"], env=_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    database = tmp_path / "data" / "provisio.db"
+    assert f"database: SQLite file {database}" in result.stdout
+    assert f"no database at {database}" in result.stderr and "provisio db upgrade" in result.stderr
+    assert not (tmp_path / "data").exists()  # neither the file nor its directory
+
+
+def test_commands_outside_make_use_the_checkouts_data_dir_not_the_home_directory(tmp_path: Path) -> None:
+    """Run from elsewhere, without PROVISIO_DATA_DIR: the checkout's .data/ (what `make run` uses)."""
+    env = _env(tmp_path, HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "home" / "share"))
+    del env["PROVISIO_DATA_DIR"]
+    result = subprocess.run(
+        [*PROVISIO, "db", "current"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    checkout = Path(__file__).resolve().parents[2]
+    assert f"database: SQLite file {checkout / '.data' / 'provisio.db'}" in result.stdout, result.stderr
+    assert not (tmp_path / "home").exists()
+
+
+def test_default_data_dir_is_the_user_data_dir_when_the_code_is_not_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import settings
+
+    monkeypatch.delenv("PROVISIO_DATA_DIR", raising=False)
+    assert settings.default_data_dir() == settings.SOURCE_ROOT / ".data"
+    assert settings.checkout_data_dir(tmp_path) is None  # e.g. site-packages: no pyproject.toml, no Makefile
+    monkeypatch.setattr(settings, "SOURCE_ROOT", tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert settings.default_data_dir() == tmp_path / "xdg" / "provisio"
+    monkeypatch.setenv("PROVISIO_DATA_DIR", str(tmp_path / "mine"))
+    assert settings.default_data_dir() == tmp_path / "mine"
+
+
+def test_serve_refuses_to_start_without_a_database_and_creates_none(tmp_path: Path) -> None:
+    port = free_port()
+    result = subprocess.run(
+        [*PROVISIO, "serve"], env=_env(tmp_path, PORT=str(port)), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no database at" in result.stderr
+    assert "Provisio on" not in result.stdout
+    assert not (tmp_path / "data").exists()
+
+
+def test_serve_refuses_several_api_processes_on_sqlite_before_serving(tmp_path: Path) -> None:
+    env = _env(tmp_path, PORT=str(free_port()))
+    subprocess.run([*PROVISIO, "db", "upgrade"], env=env, capture_output=True, timeout=120, check=True)
+    result = subprocess.run(
+        [*PROVISIO, "serve", "--workers", "2"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--workers 2 needs PostgreSQL" in result.stderr
+    assert "Provisio on" not in result.stdout
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.pg
+def test_serve_with_workers_runs_that_many_api_processes_on_postgresql(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path, PORT=str(port), DATABASE_URL=os.environ["DATABASE_URL"])
+    process = subprocess.Popen(
+        [*PROVISIO, "serve", "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        status, _ = _get(port, "/health", timeout=60)
+        assert status == 200
+        deadline = time.monotonic() + 30
+        while True:  # uvicorn starts its worker processes one after the other
+            workers = [
+                pid for pid in _children(process.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            ]
+            if len(workers) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert len(workers) == 2
+    finally:
+        returncode, output = _stop(process)
+    assert returncode == 0, output
+    for pid in workers:  # SIGINT to the manager stops every API process
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 def test_serve_answers_health_on_the_port_given_by_the_environment(tmp_path: Path) -> None:
     port = free_port()
     env = _env(tmp_path, PORT=str(port))
@@ -101,8 +195,16 @@ def test_run_migrates_prints_the_urls_and_stops_cleanly_on_ctrl_c(tmp_path: Path
 def test_sim_forwards_its_arguments_to_the_simulators_parser_when_asked_for_help() -> None:
     result = subprocess.run([*PROVISIO, "sim", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "python -m simulators" in result.stdout
+    assert result.stdout.startswith("usage: provisio sim ")  # the command the user typed, not python -m
     assert "--devices" in result.stdout
+
+
+def test_version_prints_the_installed_package_version_when_asked() -> None:
+    from importlib.metadata import version
+
+    result = subprocess.run([*PROVISIO, "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"provisio {version('provisio')}"
 
 
 def test_sim_parser_keeps_every_argument_for_the_simulators() -> None:
@@ -174,8 +276,9 @@ def test_worker_runs_until_sigterm_and_exits_cleanly(tmp_path: Path) -> None:
         [*PROVISIO, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert process.stdout is not None
-    first_line = process.stdout.readline()  # logged once the loop is about to run
-    assert "worker started" in first_line, first_line
+    assert process.stdout.readline().startswith("database: SQLite file ")
+    started_line = process.stdout.readline()  # logged once the loop is about to run
+    assert "worker started" in started_line, started_line
     assert process.poll() is None
     returncode, output = _stop(process, signal.SIGTERM)
     assert returncode == 0, output
@@ -208,6 +311,60 @@ def test_run_starts_a_supervised_simulated_network_and_stops_it_with_the_server(
         time.sleep(0.05)
     else:
         pytest.fail("the simulators outlived the server")
+
+
+@pytest.mark.e2e
+def test_second_run_on_the_same_data_dir_refuses_and_leaves_the_first_ones_simulators_alone(tmp_path: Path) -> None:
+    port = free_port()
+    first = subprocess.Popen(
+        [*PROVISIO, "run"],
+        env=_env(tmp_path, PORT=str(port), PROVISIO_SIM_DEVICES="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    manifest_path = tmp_path / "data" / "sim" / "manifest.json"
+    try:
+        assert _get(port, "/health", timeout=90)[0] == 200
+        manifest = manifest_path.read_text()
+        second = subprocess.run(
+            [*PROVISIO, "run"],
+            env=_env(tmp_path, PORT=str(free_port()), PROVISIO_SIM_DEVICES="1"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert f"provisio run (pid {first.pid}, serving http://127.0.0.1:{port}/)" in second.stderr
+        assert str(tmp_path / "data") in second.stderr
+        assert "Provisio on" not in second.stdout and "database:" not in second.stdout  # refused before anything
+        assert manifest_path.read_text() == manifest  # the first instance's fleet is untouched
+        os.kill(int(json.loads(manifest)["pid"]), 0)
+        assert _get(port, "/health")[0] == 200
+    finally:
+        returncode, output = _stop(first)
+    assert returncode == 0, output
+
+
+def test_run_refuses_before_migrating_or_starting_simulators_when_the_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as occupant:
+        occupant.bind(("127.0.0.1", 0))
+        occupant.listen()
+        port = occupant.getsockname()[1]
+        result = subprocess.run(
+            [*PROVISIO, "run"],
+            env=_env(tmp_path, PORT=str(port), PROVISIO_SIM_DEVICES="1"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert f"by pid {os.getpid()} " in result.stderr  # the process that listens there
+    assert not (tmp_path / "data" / "sim").exists()
+    assert not (tmp_path / "data" / "provisio.db").exists()
 
 
 @pytest.mark.e2e

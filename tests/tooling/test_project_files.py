@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -59,6 +60,39 @@ def test_docker_compose_declares_database_api_worker_and_simulators() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert {"db", "api", "worker", "simulators"} <= set(compose["services"])
     assert compose["services"]["db"]["image"].startswith("postgis/postgis:15-3.4")
+
+
+def test_docker_compose_scales_api_processes_and_workers_side_by_side_on_one_postgresql() -> None:
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    api, worker = services["api"], services["worker"]
+    assert api["command"][:3] == ["provisio", "serve", "--workers"]
+    assert api["command"][3] == "${API_PROCESSES:-2}"  # more than one API process by default
+    assert worker["command"] == ["provisio", "worker"]
+    assert worker["deploy"]["replicas"] == "${WORKERS:-2}"
+    database_urls = {api["environment"]["DATABASE_URL"], worker["environment"]["DATABASE_URL"]}
+    assert len(database_urls) == 1 and database_urls.pop().startswith("postgresql+psycopg://")
+
+
+def test_docker_compose_takes_the_process_counts_from_the_environment_when_a_client_is_present() -> None:
+    import yaml
+
+    command = _compose_command()
+    if command is None:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed")  # CI installs it
+    result = subprocess.run(
+        [*command, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "API_PROCESSES": "4", "WORKERS": "3"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert services["api"]["command"] == ["provisio", "serve", "--workers", "4"]
+    assert services["worker"]["deploy"]["replicas"] == 3
 
 
 def test_import_contracts_hold() -> None:

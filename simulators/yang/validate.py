@@ -120,7 +120,9 @@ def _missing_mandatory(exc: SchemaError, parent_path: str) -> ValidationFailed:
         return ValidationFailed("data-missing", f"mandatory choice missing: {exc.message}", parent_path,
                                 error_app_tag="missing-choice")  # fmt: skip
     return ValidationFailed(
-        "data-missing", f"mandatory node {child.name} is missing", f"{parent_path.rstrip('/')}/{_prefix(child)}:{child.name}"
+        "data-missing",
+        f"mandatory node {child.name} is missing",
+        f"{parent_path.rstrip('/')}/{_prefix(child)}:{child.name}",
     )
 
 

@@ -191,7 +191,9 @@ def test_edit_config_test_then_set_refuses_dangling_leafref(pe: Sim) -> None:
 
 def test_validate_and_commit_refuse_missing_mandatory_type_after_a_set_edit(pe: Sim) -> None:
     with pe.connect() as m:
-        m.edit_config(target="candidate", config=_interface("ge-9/0/0", "<description>x</description>"), test_option="set")
+        m.edit_config(
+            target="candidate", config=_interface("ge-9/0/0", "<description>x</description>"), test_option="set"
+        )
         for rpc in (lambda: m.validate("candidate"), m.commit):
             with pytest.raises(RPCError) as err:
                 rpc()

@@ -129,7 +129,7 @@ def _check_hostname(text: str, index: int) -> None:
     """sysName lives in ietf-system ``hostname`` (``inet:domain-name``, 1..253 octets): a value it cannot
     hold could never be assigned, so wrongValue (step 6), not a YANG failure after the fact."""
     leaf = data_model().get_data_node(f"/{SYSTEM}/hostname")
-    hostname_type = getattr(leaf, "type", None)
+    hostname_type: Any = getattr(leaf, "type", None)
     value = hostname_type.from_raw(text) if hostname_type is not None else None
     if value is None or value not in hostname_type:
         raise SetError("wrongValue", index)

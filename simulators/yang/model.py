@@ -3,8 +3,8 @@
 The modules are the real ones: ietf-interfaces (RFC 8343), ietf-ip (RFC 8344), iana-if-type,
 ietf-routing and ietf-ipv4-unicast-routing (RFC 8349), ietf-system (RFC 7317; no feature enabled),
 as shipped by pyang's wheel under ``<venv>/share/yang/modules``, plus our own ``provisio-vlan`` next
-to this file. yangson compiles them once per process from a YANG library document (RFC 7895 ``modules-state``) that we build from
-the module files themselves, so the revisions always match what is on disk.
+to this file. yangson compiles them once per process from a YANG library document (RFC 7895
+``modules-state``) that we build from the module files themselves, so the revisions always match what is on disk.
 
 Loading takes a second and the compiled schema is a few MiB, so it is shared by all devices.
 """

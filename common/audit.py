@@ -30,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, insert
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Mapper, Session, UOWTransaction, mapped_column
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.state import InstanceState

@@ -138,12 +138,13 @@ def _insert_rows(session: Session, model: type[Any], rows: list[Row]) -> None:
         if (key, column) not in generated and (column.server_default is None or any(key in r for r in rows))
     ]
     params = [{column.key: row.get(key) for key, column in sent} for row in rows]
+    connection = session.connection()  # Core, not the ORM's bulk path: the rows are plain values
     if not generated:
-        session.execute(insert(table), params)
+        connection.execute(insert(table), params)
         return
     returning = [column for _, column in generated]
     statement = insert(table).returning(*returning, sort_by_parameter_order=True)
-    for row, keys in zip(rows, session.execute(statement, params).all(), strict=True):
+    for row, keys in zip(rows, connection.execute(statement, params).all(), strict=True):
         for (key, _), value in zip(generated, keys, strict=True):
             row[key] = value
 

@@ -125,15 +125,14 @@ def import_resources(
 
 
 def _insert_prepared(session: Session, rows: list[dict[str, Any]]) -> list[ResourceData]:
-    written = bulk.bulk_insert(
-        session,
-        ResourceRow,
-        rows,
-        api=API,
-        event_type=CREATE_EVENT,
-        to_event=lambda row: mapping.to_tmf(_data_of(row)),
-    )
-    return [_data_of(row) for row in written]
+    created: list[ResourceData] = []
+
+    def event_of(row: dict[str, Any]) -> dict[str, Any]:
+        created.append(_data_of(row))  # built once, for the event and for the caller
+        return mapping.to_tmf(created[-1])
+
+    bulk.bulk_insert(session, ResourceRow, rows, api=API, event_type=CREATE_EVENT, to_event=event_of)
+    return created
 
 
 _ROW_FIELDS = tuple(attribute.key for attribute in ResourceRow.__mapper__.column_attrs)

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import Record
@@ -72,9 +72,10 @@ def _timed(action: Callable[[], object]) -> tuple[float, float]:
 def _core_insert(factory: sessionmaker[Session], rows: list[dict[str, Any]]) -> None:
     from oss.resource_inventory.models import ResourceRow
 
+    table: Table = ResourceRow.__table__  # type: ignore[assignment]
     for start in range(0, len(rows), BULK_BATCH):
         with factory() as session, session.begin():
-            session.execute(insert(ResourceRow.__table__), rows[start : start + BULK_BATCH])
+            session.connection().execute(insert(table), rows[start : start + BULK_BATCH])
 
 
 def _subscribe(factory: sessionmaker[Session]) -> None:

@@ -171,3 +171,20 @@ def test_import_with_one_bad_document_writes_nothing(factory: sessionmaker[Sessi
     with factory() as session, session.begin():
         assert session.scalar(select(func.count()).select_from(ResourceRow)) == 0
         assert session.scalar(select(func.count()).select_from(AuditRecord)) == 0
+
+
+def test_bulk_insert_reads_back_autoincrement_keys_in_row_order(factory: sessionmaker[Session]) -> None:
+    from common.bulk import bulk_insert
+
+    rows = [
+        {"recorded_at": clock.now(), "actor": "a", "request_id": "r", "entity_type": "t", "entity_id": str(i),
+         "action": "create", "before": None, "after": {"i": i}}
+        for i in range(5)
+    ]  # fmt: skip
+    with UnitOfWork(factory) as tx:
+        written = bulk_insert(tx, AuditRecord, rows)  # a unit of work or a session
+        tx.commit()
+
+    with factory() as session, session.begin():
+        stored = {r.id: r.entity_id for r in session.scalars(select(AuditRecord))}
+    assert [stored[row["id"]] for row in written] == ["0", "1", "2", "3", "4"]

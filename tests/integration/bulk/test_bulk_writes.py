@@ -188,3 +188,34 @@ def test_bulk_insert_reads_back_autoincrement_keys_in_row_order(factory: session
     with factory() as session, session.begin():
         stored = {r.id: r.entity_id for r in session.scalars(select(AuditRecord))}
     assert [stored[row["id"]] for row in written] == ["0", "1", "2", "3", "4"]
+
+
+def test_bulk_insert_writes_the_tmf639_rows_of_owned_rows_in_the_same_transaction(
+    factory: sessionmaker[Session],
+) -> None:
+    # A context's own rows (here: hub subscriptions stand in for, say, number rows) and their TMF639 view
+    # through the tmf639= hook: they commit together or not at all.
+    from common.bulk import bulk_insert
+
+    def own_rows(prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"api": API, "callback": f"http://127.0.0.1:9/{prefix}{i}", "created_at": clock.now(), "created_by": "t"}
+            for i in range(4)
+        ]
+
+    def tmf639(session: Session, rows: list[dict[str, Any]]) -> None:
+        bulk_create_resources(session, [{"name": row["callback"], "category": "listener"} for row in rows])
+
+    with pytest.raises(RuntimeError), UnitOfWork(factory) as tx:
+        bulk_insert(tx, EventSubscription, own_rows("lost"), tmf639=tmf639)
+        raise RuntimeError("failed after both writes")
+    with UnitOfWork(factory) as tx:
+        bulk_insert(tx, EventSubscription, own_rows("kept"), tmf639=tmf639)
+        tx.commit()
+
+    with factory() as session, session.begin():
+        callbacks = sorted(session.scalars(select(EventSubscription.callback)))
+        names = sorted(session.scalars(select(ResourceRow.name)))
+        events = session.scalar(select(func.count()).select_from(OutboxEvent))
+    assert callbacks == names == [f"http://127.0.0.1:9/kept{i}" for i in range(4)]
+    assert events == 4

@@ -26,10 +26,12 @@ import decimal
 import enum
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, insert
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Mapper, Session, UOWTransaction, mapped_column
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.state import InstanceState
@@ -195,3 +197,33 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [to_json(item) for item in value]
     return str(value)
+
+
+def record_bulk(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Audit records for rows inserted set-wise (``common.bulk``), identical to what ``after_flush``
+    writes for the same rows added one by one: action ``create``, ``after`` the column values by
+    attribute key (excluded ones masked), ``before`` null. ``rows`` hold every column attribute's value,
+    defaults included, as ``common.bulk.complete_rows`` leaves them. Does nothing for a model that does
+    not opt in (:class:`Audited`)."""
+    if not rows or not issubclass(model, Audited):
+        return
+    mapper: Mapper[Any] = sa_inspect(model)
+    keys = [attribute.key for attribute in mapper.column_attrs]
+    primary_keys = [mapper.get_property_by_column(column).key for column in mapper.primary_key]
+    excluded = model.__audit_exclude__
+    entity_type = entity_type_of(model)
+    context = request_context.current()
+    records = [
+        {
+            "recorded_at": clock.now(),
+            "actor": context.actor,
+            "request_id": context.request_id,
+            "entity_type": entity_type,
+            "entity_id": "/".join(str(row.get(key)) for key in primary_keys),
+            "action": CREATE,
+            "before": None,
+            "after": {key: (MASK if key in excluded else to_json(row[key])) for key in keys if key in row},
+        }
+        for row in rows
+    ]
+    session.connection().execute(insert(AuditRecord), records)

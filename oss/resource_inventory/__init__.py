@@ -4,6 +4,9 @@ Facade for other contexts:
 
 - ``RESOURCE_TYPES.register(name, base_type=..., owner=Ownership(...))`` -- declare a resource ``@type``
   and, for types you manage, your ownership (TMF639 writes then answer 409 with your code);
+- ``bulk_create_resources(session, documents, acting_context=...)`` in the caller's transaction (a bulk
+  import of your own rows writes their TMF639 rows with it), ``import_resources(uow, documents)`` in
+  batches of one transaction each; both through ``common.bulk`` (audit and events as row by row);
 - ``create_resource`` / ``patch_resource`` / ``delete_resource`` with ``acting_context=<your context>``
   to write your own types (events and audit included), ``retrieve_resource`` / ``list_resources`` to read.
 """
@@ -11,8 +14,10 @@ Facade for other contexts:
 from oss.resource_inventory.domain import RESOURCE_TYPES, Ownership, ResourceData, ResourceType
 from oss.resource_inventory.errors import OwnedElsewhere, ResourceNotFound, UnknownResourceType
 from oss.resource_inventory.service import (
+    bulk_create_resources,
     create_resource,
     delete_resource,
+    import_resources,
     list_resources,
     patch_resource,
     retrieve_resource,
@@ -26,8 +31,10 @@ __all__ = [
     "ResourceNotFound",
     "ResourceType",
     "UnknownResourceType",
+    "bulk_create_resources",
     "create_resource",
     "delete_resource",
+    "import_resources",
     "list_resources",
     "patch_resource",
     "retrieve_resource",

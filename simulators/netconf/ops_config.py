@@ -88,22 +88,29 @@ def _choice(op: etree._Element, name: str, allowed: tuple[str, ...], default: st
     return value
 
 
-def _edit_options(ctx: RpcContext, op: etree._Element) -> tuple[str, str | None, str]:
+def _edit_options(ctx: RpcContext, op: etree._Element) -> tuple[str, str, str]:
     default_operation = _choice(op, "default-operation", DEFAULT_OPERATIONS, "merge")
-    test_option = text_param(op, "test-option")
-    if test_option is not None:
-        require(ctx.device.profile.validate, ":validate (test-option)")
-        _choice(op, "test-option", TEST_OPTIONS, "test-then-set")
+    test_option = _test_option(ctx, op)
     error_option = _choice(op, "error-option", ERROR_OPTIONS, "stop-on-error")
     if error_option == "rollback-on-error":
         require(ctx.device.profile.rollback_on_error, ":rollback-on-error")
     return default_operation, test_option, error_option
 
 
+def _test_option(ctx: RpcContext, op: etree._Element) -> str:
+    """RFC 6241 §7.2 / §8.6.4: on a device with ``:validate`` an edit without ``<test-option>`` is
+    ``test-then-set``; without ``:validate`` the element is refused and the edit is a plain ``set``."""
+    if text_param(op, "test-option") is None:
+        return "test-then-set" if ctx.device.profile.validate else "set"
+    require(ctx.device.profile.validate, ":validate (test-option)")
+    return _choice(op, "test-option", TEST_OPTIONS, "test-then-set")
+
+
 async def edit_config(ctx: RpcContext, op: etree._Element) -> None:
-    """RFC 6241 §7.2. Candidate edits are checked against the types only (full validation comes with
-    validate/commit, as on ConfD) unless a test-option asks for it; running is always fully validated,
-    so it never holds data the YANG modules refuse."""
+    """RFC 6241 §7.2. ``test-then-set`` (the default with ``:validate``) and ``test-only`` validate the
+    whole resulting datastore first, mandatory nodes included (RFC 7950 §8.3.3), as netconfd does; only an
+    explicit ``set`` lets a candidate hold unfinished data, which validate/commit then refuse. Running is
+    always fully validated, so it never holds data the YANG modules refuse."""
     device = ctx.device
     target = datastore_name(ctx, op, "target")
     if target == "running":

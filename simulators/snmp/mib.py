@@ -6,7 +6,7 @@ that GET, GETNEXT and GETBULK are a dictionary look-up and a bisection.
 
 Objects served (read side; writes are in :mod:`simulators.snmp.setops`):
 
-- SNMPv2-MIB system group (RFC 3418 §2).
+- SNMPv2-MIB system group (RFC 3418 §2); sysContact, sysName, sysLocation from ietf-system (RFC 7317).
 - IF-MIB (RFC 2863): ifNumber, ifTable, ifXTable. ``ifDescr``/``ifName`` are the interface name,
   ``ifAdminStatus`` is ``enabled``, ``ifAlias`` is ``description``. A simulated link is up when the
   interface is enabled, so ``ifOperStatus`` follows ``ifAdminStatus``.
@@ -211,13 +211,16 @@ class DeviceFacts:
 Entry = tuple[OID, str, Any]
 
 
-def _system(facts: DeviceFacts) -> Iterator[Entry]:
+def _system(facts: DeviceFacts, running: dict[str, Any]) -> Iterator[Entry]:
+    # sysContact/sysName/sysLocation are ietf-system's contact/hostname/location (RFC 7317), writable by
+    # SET and NETCONF alike; without a configured hostname the device answers with its own name.
+    configured = running.get("ietf-system:system", {})
     yield (*SYS_DESCR, 0), "s", f"Provisio simulated {facts.profile} {facts.name}".encode()
     yield (*SYS_OBJECT_ID, 0), "o", SIM_ENTERPRISE
     yield (*SYS_UP_TIME, 0), "t", facts.uptime_ticks()
-    yield (*SYS_CONTACT, 0), "s", b""
-    yield (*SYS_NAME, 0), "s", facts.name.encode()
-    yield (*SYS_LOCATION, 0), "s", b""
+    yield (*SYS_CONTACT, 0), "s", str(configured.get("contact", "")).encode()
+    yield (*SYS_NAME, 0), "s", str(configured.get("hostname", facts.name)).encode()
+    yield (*SYS_LOCATION, 0), "s", str(configured.get("location", "")).encode()
     yield (*SYS_SERVICES, 0), "i", 6  # datalink(2) + internet(4), RFC 3418
 
 
@@ -337,7 +340,7 @@ def build_view(
     """Lay running out as MIB instances (see the module docstring for what is served)."""
     interfaces = interfaces_of(running, if_index)
     entries: list[Entry] = []
-    entries.extend(_system(facts))
+    entries.extend(_system(facts, running))
     entries.extend(_interfaces(facts, interfaces))
     entries.extend(_bridge(interfaces, vlans_of(running), pending or {}))
     entries.extend(_ip(interfaces))

@@ -12,6 +12,9 @@ transitions), so the error-index names the first varbind failing the earliest ph
 
 Writable objects:
 
+- SNMPv2-MIB sysContact.0, sysName.0, sysLocation.0 (DisplayString, RFC 3418 §2: read-write) <->
+  ietf-system (RFC 7317) ``/system/contact``, ``hostname``, ``location``; sysName must be a host name
+  ietf-system can hold (``inet:domain-name``), an empty sysContact/sysLocation removes the leaf;
 - IF-MIB ifAdminStatus (up(1) / down(2); testing(3) is refused with wrongValue) <-> ``enabled``;
 - IF-MIB ifAlias (SnmpAdminString, 0..64 octets; empty removes the description) <-> ``description``;
 - Q-BRIDGE-MIB dot1qVlanStaticName (0..32 octets; empty removes the name),
@@ -40,14 +43,24 @@ from simulators.snmp.mib import (
     OID,
     PendingVlanRow,
 )
+from simulators.yang.model import data_model
 
 _INTEGER = rfc1902.Integer32().tagSet
 _OCTETS = rfc1902.OctetString().tagSet
 
 IF_ADMIN, IF_ALIAS, VLAN_NAME, VLAN_PORTS, VLAN_STATUS = "ifAdmin", "ifAlias", "vlanName", "vlanPorts", "rowStatus"
+SYS_CONTACT, SYS_NAME, SYS_LOCATION = "sysContact", "sysName", "sysLocation"
 
-#: column OID -> (kind, expected tag, max length)
+#: SNMPv2-MIB scalar -> the ietf-system leaf under ``/system`` that holds it.
+SYSTEM_LEAVES: dict[str, str] = {SYS_CONTACT: "contact", SYS_NAME: "hostname", SYS_LOCATION: "location"}
+SYSTEM = "ietf-system:system"
+DISPLAY_STRING_MAX = 255  # DisplayString ::= OCTET STRING (SIZE (0..255)), RFC 2579
+
+#: object type OID (column, or scalar without ``.0``) -> (kind, expected tag, max length)
 WRITABLE: dict[OID, tuple[str, Any, int]] = {
+    mib.SYS_CONTACT: (SYS_CONTACT, _OCTETS, DISPLAY_STRING_MAX),
+    mib.SYS_NAME: (SYS_NAME, _OCTETS, DISPLAY_STRING_MAX),
+    mib.SYS_LOCATION: (SYS_LOCATION, _OCTETS, DISPLAY_STRING_MAX),
     mib.IF_ADMIN_STATUS: (IF_ADMIN, _INTEGER, 0),
     mib.IF_ALIAS: (IF_ALIAS, _OCTETS, 64),
     mib.DOT1Q_VLAN_STATIC_NAME: (VLAN_NAME, _OCTETS, 32),
@@ -104,6 +117,35 @@ def _decode_text(raw: bytes, index: int) -> str:
         raise SetError("wrongValue", index) from None
 
 
+def _display_string(raw: bytes, index: int) -> str:
+    """DisplayString is NVT ASCII (RFC 2579): anything else can never be assigned (step 6)."""
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise SetError("wrongValue", index) from None
+
+
+def _check_hostname(text: str, index: int) -> None:
+    """sysName lives in ietf-system ``hostname`` (``inet:domain-name``, 1..253 octets): a value it cannot
+    hold could never be assigned, so wrongValue (step 6), not a YANG failure after the fact."""
+    leaf = data_model().get_data_node(f"/{SYSTEM}/hostname")
+    hostname_type: Any = getattr(leaf, "type", None)
+    value = hostname_type.from_raw(text) if hostname_type is not None else None
+    if value is None or value not in hostname_type:
+        raise SetError("wrongValue", index)
+
+
+def _parse_octets(kind: str, raw: bytes, index: int) -> Any:
+    if kind == VLAN_PORTS:
+        return ports_value(raw)
+    if kind in SYSTEM_LEAVES:
+        text = _display_string(raw, index)
+        if kind == SYS_NAME:
+            _check_hostname(text, index)
+        return text
+    return _decode_text(raw, index)
+
+
 def _check_static(index: int, oid: OID, value: Asn1Item, interfaces: dict[int, dict[str, Any]]) -> _Varbind:
     """RFC 3416 §4.2.5 steps (2), (3), (4), (6) and (7) for one varbind."""
     found = _column(oid)
@@ -117,7 +159,7 @@ def _check_static(index: int, oid: OID, value: Asn1Item, interfaces: dict[int, d
         raw = bytes(value)
         if len(raw) > max_length:
             raise SetError("wrongLength", index)  # step 4
-        parsed = ports_value(raw) if kind == VLAN_PORTS else _decode_text(raw, index)
+        parsed = _parse_octets(kind, raw, index)
     else:
         parsed = int(value)
         allowed = {1, 2} if kind == IF_ADMIN else {1, 2, 4, 5, 6}  # notReady(3) may never be written
@@ -127,6 +169,10 @@ def _check_static(index: int, oid: OID, value: Asn1Item, interfaces: dict[int, d
     if len(instance) != 1:
         raise SetError("noCreation", index)  # step 7
     row = instance[0]
+    if kind in SYSTEM_LEAVES:
+        if row != 0:
+            raise SetError("noCreation", index)  # a scalar has the one instance .0 (RFC 2578 §7.7)
+        return _Varbind(index, kind, row, parsed)
     if kind in (IF_ADMIN, IF_ALIAS) and row not in interfaces:
         raise SetError("noCreation", index)  # ifTable rows are never created by SET
     if kind not in (IF_ADMIN, IF_ALIAS) and not 1 <= row <= 4094:
@@ -195,6 +241,16 @@ def _set_vlan_leaf(item: dict[str, Any], key: str, value: Any) -> None:
         item.pop(key, None)  # YANG name is 1..32 long and member may not be empty: absent instead
 
 
+def _set_system_leaf(running: dict[str, Any], leaf: str, value: str) -> None:
+    system = running.setdefault(SYSTEM, {})
+    if value:
+        system[leaf] = value
+    else:
+        system.pop(leaf, None)  # an empty sysContact/sysLocation: nothing configured
+    if not system:
+        del running[SYSTEM]  # no empty containers in RFC 7951 JSON
+
+
 def _apply(
     plan: SetPlan,
     checked: list[_Varbind],
@@ -216,7 +272,10 @@ def _apply(
         return [port_names[p] for p in sorted(ports)]
 
     for v in checked:
-        if v.kind == IF_ADMIN:
+        if v.kind in SYSTEM_LEAVES:
+            _set_system_leaf(running, SYSTEM_LEAVES[v.kind], v.value)
+            plan.path_hints.append(("sys:system", v.index))
+        elif v.kind == IF_ADMIN:
             interfaces[v.row]["enabled"] = v.value == 1
             plan.path_hints.append((f"[name='{interfaces[v.row]['name']}']", v.index))
         elif v.kind == IF_ALIAS:

@@ -1,10 +1,10 @@
 """The YANG data model shared by every simulated device.
 
 The modules are the real ones: ietf-interfaces (RFC 8343), ietf-ip (RFC 8344), iana-if-type,
-ietf-routing and ietf-ipv4-unicast-routing (RFC 8349), as shipped by pyang's wheel under
-``<venv>/share/yang/modules``, plus our own ``provisio-vlan`` next to this file. yangson compiles
-them once per process from a YANG library document (RFC 7895 ``modules-state``) that we build from
-the module files themselves, so the revisions always match what is on disk.
+ietf-routing and ietf-ipv4-unicast-routing (RFC 8349), ietf-system (RFC 7317; no feature enabled),
+as shipped by pyang's wheel under ``<venv>/share/yang/modules``, plus our own ``provisio-vlan`` next
+to this file. yangson compiles them once per process from a YANG library document (RFC 7895
+``modules-state``) that we build from the module files themselves, so the revisions always match what is on disk.
 
 Loading takes a second and the compiled schema is a few MiB, so it is shared by all devices.
 """
@@ -34,8 +34,10 @@ IMPLEMENTED_MODULES: dict[str, tuple[str, ...]] = {
     "ietf-routing": (),
     "ietf-ipv4-unicast-routing": (),
     "provisio-vlan": (),
+    # /system/contact, hostname and location: what SNMPv2-MIB sysContact, sysName and sysLocation show.
+    "ietf-system": (),
 }
-IMPORTED_MODULES: tuple[str, ...] = ("ietf-yang-types", "ietf-inet-types")
+IMPORTED_MODULES: tuple[str, ...] = ("ietf-yang-types", "ietf-inet-types", "ietf-netconf-acm", "iana-crypt-hash")
 
 _REVISION = re.compile(r"^\s*revision\s+\"?(\d{4}-\d{2}-\d{2})", re.MULTILINE)
 _NAMESPACE = re.compile(r"^\s*namespace\s+\"([^\"]+)\"", re.MULTILINE)

@@ -8,6 +8,7 @@ XPath error-path with the modules' prefixes (RFC 6241 §4.3).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from yangson.enumerations import ContentType
@@ -56,9 +57,9 @@ _SEMANTIC_TAGS: dict[str, tuple[str, str | None]] = {
     "must-violation": ("operation-failed", "must-violation"),
 }
 _SCHEMA_TAGS: dict[str, tuple[str, str | None]] = {
-    "missing-data": ("missing-element", None),
     "member-not-allowed": ("unknown-element", None),
 }
+_MISSING = re.compile(r"^expected '([^']+)'$")
 
 
 def _prefix(node: SchemaNode) -> str:
@@ -95,12 +96,34 @@ def _from_validation_error(exc: ValidationError, raw: dict[str, Any]) -> Validat
     message = f"{tag}: {exc.message}" if exc.message else tag
     if isinstance(exc, YangTypeError):
         return ValidationFailed("invalid-value", message, path)
+    if isinstance(exc, SchemaError) and tag == "missing-data":
+        return _missing_mandatory(exc, path)
     table = _SEMANTIC_TAGS if isinstance(exc, SemanticError) else _SCHEMA_TAGS
     error_tag, app_tag = table.get(tag, ("invalid-value", None))
-    if isinstance(exc, SchemaError) and tag == "missing-data" and exc.message:
-        # yangson: "expected 'type'" -> the missing child belongs at the end of the path
-        message = f"mandatory element missing: {exc.message}"
     return ValidationFailed(error_tag, message, path, error_app_tag=app_tag)
+
+
+def _missing_mandatory(exc: SchemaError, parent_path: str) -> ValidationFailed:
+    """A mandatory leaf or choice is absent (RFC 7950 §7.6.5, §7.9.4): ``data-missing``.
+
+    The error-path names the missing node itself, as netconfd does
+    (``/if:interfaces/if:interface[if:name='x']/if:type``); a mandatory choice has no node of its own, so
+    it names the parent with the app tag ``missing-choice`` (RFC 7950 §15.6).
+    """
+    found = _MISSING.match(exc.message or "")
+    node = exc.instance.schema_node
+    child = None
+    if found is not None and isinstance(node, InternalNode):
+        module, _, local = found.group(1).rpartition(":")
+        child = node.get_data_child(local, module or node.ns)
+    if child is None:
+        return ValidationFailed("data-missing", f"mandatory choice missing: {exc.message}", parent_path,
+                                error_app_tag="missing-choice")  # fmt: skip
+    return ValidationFailed(
+        "data-missing",
+        f"mandatory node {child.name} is missing",
+        f"{parent_path.rstrip('/')}/{_prefix(child)}:{child.name}",
+    )
 
 
 def _from_raw_error(exc: RawDataError) -> ValidationFailed:

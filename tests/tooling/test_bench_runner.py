@@ -58,7 +58,8 @@ def test_discover_selects_modules_by_group_prefix() -> None:
     everything = discover([])
     assert "common" not in everything and "baseline_app" not in everything
     assert "resource" in everything
-    assert discover(["resource"]) == ["resource", "resource_scale"]
+    assert discover(["resource"]) == ["resource", "resource_bulk", "resource_scale"]  # the group is the first segment
+    assert discover(["resource_bulk"]) == ["resource_bulk"]
     assert all(name.split("_")[0] == "sim" for name in discover(["sim"]))
 
 

@@ -351,10 +351,11 @@ def ifname(request: pytest.FixtureRequest) -> str:
 
 
 def interface_xml(name: str, description: str | None = None, operation: str | None = None,
-                  if_type: str = "ethernetCsmacd", enabled: bool | None = None) -> str:  # fmt: skip
+                  if_type: str | None = "ethernetCsmacd", enabled: bool | None = None) -> str:  # fmt: skip
+    """One ietf-interfaces entry; ``if_type=None`` leaves out the mandatory ``type``."""
     attrs = f' xmlns:nc="{NC_NS}" nc:operation="{operation}"' if operation else ""
     parts = [f"<name>{name}</name>"]
-    if operation not in ("delete", "remove"):
+    if operation not in ("delete", "remove") and if_type is not None:
         parts.append(f'<type xmlns:ianaift="{IANA_NS}">ianaift:{if_type}</type>')
     if description is not None:
         parts.append(f"<description>{description}</description>")

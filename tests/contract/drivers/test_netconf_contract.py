@@ -7,6 +7,7 @@ reports the capability as missing (or takes the documented writable-running path
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -145,6 +146,20 @@ def test_edit_remove_of_a_missing_entry_succeeds_and_delete_removes(
     apply(nc, interface_xml(ifname, "x"))
     apply(nc, interface_xml(ifname, operation="delete"))
     assert not running_has(nc, ifname)
+
+
+def test_edit_leaving_out_a_mandatory_node_is_data_missing_with_its_path(nc: Driver, ifname: str) -> None:
+    # RFC 6241 §7.2/§8.6.4: with :validate an edit-config without test-option is test-then-set, a full
+    # validation (mandatory nodes included, RFC 7950 §8.3.3) before anything is set; an edit of
+    # writable-running is validated as a commit. Either way nothing of the edit stays.
+    with pytest.raises(RpcFailed) as failed:
+        nc.load_candidate(interface_xml(ifname, "no type", if_type=None))
+    error = failed.value.rpc_errors[0]
+    assert (error.error_type, error.error_tag) == ("application", "data-missing")
+    assert error.error_path and ifname in error.error_path and re.search(r"[:/]type$", error.error_path), error
+    assert not running_has(nc, ifname)
+    if nc.has(CANDIDATE):
+        assert ifname not in nc.get_config("candidate", interface_filter(ifname))
 
 
 def test_rpc_error_for_a_bad_value_is_kept_as_data(nc: Driver, ifname: str) -> None:

@@ -162,7 +162,7 @@ def test_edit_config_test_only_validates_without_applying(pe: Sim) -> None:
 def test_validate_and_commit_refuse_dangling_leafref(pe: Sim) -> None:
     bad = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>11</id><member>ge-9/9/9</member></vlan></vlans></config>'
     with pe.connect() as m:
-        m.edit_config(target="candidate", config=bad)
+        m.edit_config(target="candidate", config=bad, test_option="set")  # set: no validation yet
         with pytest.raises(RPCError) as err:
             m.validate("candidate")
         assert err.value.path == "/pvlan:vlans/pvlan:vlan[pvlan:id='11']/pvlan:member[.='ge-9/9/9']"
@@ -171,12 +171,35 @@ def test_validate_and_commit_refuse_dangling_leafref(pe: Sim) -> None:
     assert vlans_of(pe.datastore("running")) == {}
 
 
-def test_commit_refuses_missing_mandatory_type(pe: Sim) -> None:
-    with pe.connect() as m:
+def test_edit_config_default_test_option_refuses_missing_mandatory_type(pe: Sim) -> None:
+    # RFC 6241 §7.2: with :validate the default test-option is test-then-set, a full validation
+    # (mandatory nodes included) before anything is set; netconfd answers the same.
+    with pe.connect() as m, pytest.raises(RPCError) as err:
         m.edit_config(target="candidate", config=_interface("ge-9/0/0", "<description>x</description>"))
-        with pytest.raises(RPCError) as err:
-            m.commit()
-    assert err.value.tag == "missing-element"
+    assert (err.value.type, err.value.tag) == ("application", "data-missing")
+    assert err.value.path == "/if:interfaces/if:interface[if:name='ge-9/0/0']/if:type"
+    assert "ge-9/0/0" not in str(pe.datastore("candidate"))
+
+
+def test_edit_config_test_then_set_refuses_dangling_leafref(pe: Sim) -> None:
+    bad = f'<config><vlans xmlns="{VLAN_NS}"><vlan><id>11</id><member>ge-9/9/9</member></vlan></vlans></config>'
+    with pe.connect() as m, pytest.raises(RPCError) as err:
+        m.edit_config(target="candidate", config=bad, test_option="test-then-set")
+    assert err.value.tag == "data-missing" and err.value.app_tag == "instance-required"
+    assert vlans_of(pe.datastore("candidate")) == {}
+
+
+def test_validate_and_commit_refuse_missing_mandatory_type_after_a_set_edit(pe: Sim) -> None:
+    with pe.connect() as m:
+        m.edit_config(
+            target="candidate", config=_interface("ge-9/0/0", "<description>x</description>"), test_option="set"
+        )
+        for rpc in (lambda: m.validate("candidate"), m.commit):
+            with pytest.raises(RPCError) as err:
+                rpc()
+            assert err.value.tag == "data-missing"
+            assert err.value.path == "/if:interfaces/if:interface[if:name='ge-9/0/0']/if:type"
+    assert "ge-9/0/0" not in str(pe.datastore("running"))
 
 
 def test_discard_changes_resets_candidate(pe: Sim) -> None:

@@ -119,6 +119,15 @@ def client(app, clean_db: Engine) -> Iterator[TestClient]:  # type: ignore[no-un
         yield test_client
 
 
+@pytest.fixture
+def full_access_headers(clean_db: Engine) -> dict[str, str]:
+    """Headers that pass every operation's security requirement, for tests that build their own requests
+    (schemathesis, raw sockets, subprocess clients) instead of using ``client``/``live_server``.
+
+    The one place such tests get their credential: no authentication exists yet, so it is empty."""
+    return {}
+
+
 class LiveServer:
     """A real uvicorn server on 127.0.0.1:<ephemeral> in a background thread."""
 

@@ -18,6 +18,9 @@ class ApiEntry:
     spec: str  # file name under openapi/
     base_path: str
     module: str  # the context's api module that answers operationIds
+    # The scope that reads this API: a hub listener's registering credential must still hold it for every
+    # event delivered to it (server.auth.hub_gate).
+    read_scope: str = ""
 
 
 APIS: tuple[ApiEntry, ...] = (
@@ -27,6 +30,7 @@ APIS: tuple[ApiEntry, ...] = (
         spec="resource_inventory.yaml",
         base_path="/tmf-api/resourceInventoryManagement/v4",
         module="oss.resource_inventory.api",
+        read_scope="resourceInventory:read",
     ),
     ApiEntry(
         name="audit",
@@ -34,5 +38,14 @@ APIS: tuple[ApiEntry, ...] = (
         spec="audit.yaml",
         base_path="/provisio/audit/v1",
         module="server.audit_api",
+        read_scope="audit:read",
+    ),
+    ApiEntry(
+        name="auth",
+        title="Provisio Authentication v1",
+        spec="auth.yaml",
+        base_path="/provisio/auth/v1",
+        module="server.auth.api",
+        read_scope="auth:admin",
     ),
 )

@@ -6,6 +6,10 @@ Choices kept here and nowhere else:
 - strict_validation is off because TMF630 attribute filtering takes arbitrary query parameters
   (``?resourceCharacteristic.name=vlan``); bodies are still validated strictly by the schema.
 - response validation is on in tests (``validate_responses=True``), off in production for speed.
+- authentication (issue 15) is connexion's own security middleware, driven by each document's
+  ``securitySchemes`` (``server.auth.security``); ``PROVISIO_AUTH=off`` leaves that middleware out, so
+  nothing is checked. The ``oauth2`` scheme's token URL comes from settings through connexion's Jinja2
+  spec arguments (``{{ oauth_token_url }}`` in the documents).
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import connexion
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
+from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 
 from server import deps, errors, workers
 from server.apis import APIS, OPENAPI_DIR
+from server.auth import tokens
+from server.auth.security import IdentityMiddleware
+from server.auth.state import AuthState
 from server.db import make_engine, make_session_factory
 from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
@@ -47,10 +55,23 @@ def create_app(
         configure_logging(settings.log_level)
     quiet_undeclared_filter_arguments()
     engine = make_engine(settings.database_url)
-    container = deps.Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    session_factory = make_session_factory(engine)
+    auth = AuthState(
+        settings.auth,
+        tokens.server_secret(settings.data_dir, settings.auth.secret_key),
+        session_factory,
+        make_session_factory(engine, read_only=True),
+    )
+    container = deps.Container(settings=settings, engine=engine, session_factory=session_factory, auth=auth)
     deps.configure(container)
 
-    app = connexion.AsyncApp(__name__, specification_dir=OPENAPI_DIR, lifespan=_lifespan(container, run_workers))
+    middlewares = list(ConnexionMiddleware.default_middlewares)
+    if not settings.auth.enabled:
+        logger.warning("PROVISIO_AUTH=off: every API is served without authentication")
+        middlewares.remove(SecurityMiddleware)
+    app = connexion.AsyncApp(
+        __name__, specification_dir=OPENAPI_DIR, lifespan=_lifespan(container, run_workers), middlewares=middlewares
+    )
     for api in APIS:
         app.add_api(
             api.spec,
@@ -62,10 +83,17 @@ def create_app(
             validator_map=validator_map(),
             jsonifier=JSONIFIER,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
+            arguments={"oauth_token_url": settings.auth.token_url},
         )
     for exception_class, handler in errors.HANDLERS:
         app.add_error_handler(exception_class, handler)
-    app.add_middleware(RequestContextMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        RequestContextMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        auth_state=auth if settings.auth.enabled else None,
+    )
+    if settings.auth.enabled:  # after the security check: the authenticated subject becomes the actor
+        app.add_middleware(IdentityMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
     # Inside the exception middleware, so what the guard refuses is answered by server.errors.
     app.add_middleware(
         RequestGuardMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_body_bytes=settings.max_body_bytes
@@ -78,12 +106,16 @@ def create_app(
 def _lifespan(container: deps.Container, run_workers: bool) -> Callable[[Any], Any]:
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
+        if container.auth is not None:
+            await container.auth.start()  # the JWKS is loaded before the first request
         stop = workers.start(container) if run_workers else None
         try:
             yield
         finally:
             if stop is not None:
                 await stop()
+            if container.auth is not None:
+                await container.auth.stop()
             container.engine.dispose()
 
     return lifespan

@@ -7,6 +7,7 @@ to hand a transaction to a use case; they never build engines or sessions themse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,12 +16,16 @@ from common.uow import UnitOfWork
 from server.db import make_session_factory
 from server.settings import Settings
 
+if TYPE_CHECKING:
+    from server.auth.state import AuthState
+
 
 @dataclass
 class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    auth: AuthState | None = None  # the app's authentication state (server.auth); None in workers
     read_only_session_factory: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from common import errors as categories
 from common import request_context
 from server.apis import APIS, OPENAPI_DIR
+from server.auth.errors import CHALLENGE as AUTH_CHALLENGE
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ _HTTP_CODES = {
     415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
     422: ("UNPROCESSABLE", "Unprocessable entity"),
     428: ("PRECONDITION_REQUIRED", "Precondition required"),
+    429: ("TOO_MANY_REQUESTS", "Too many requests"),
     500: ("INTERNAL_ERROR", "Internal error"),
     502: ("UPSTREAM_ERROR", "Upstream failure"),
     503: ("UNAVAILABLE", "Service unavailable"),
@@ -109,9 +111,14 @@ def handle_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionRespo
     """Connexion's validation and routing problems (400, 404, 405, 415 ...), in TMF shape."""
     assert isinstance(exc, ProblemException)
     code, reason = _HTTP_CODES.get(exc.status, ("ERROR", exc.title or "Error"))
+    code = getattr(exc, "code", None) or code  # server.auth's problems name their own code
     # jsonschema appends the whole failing schema after a blank line; the first line says it all.
     message = str(exc.detail or exc.title or reason).split("\n\n", 1)[0].strip()
     headers = dict(exc.headers or {})
+    if exc.status == 401 and not any(key.lower() == "www-authenticate" for key in headers):
+        # connexion's own "no credential" 401: say which schemes would do (RFC 9110 §15.5.2).
+        headers["WWW-Authenticate"] = AUTH_CHALLENGE
+        code = "MISSING_CREDENTIAL" if "No authorization token" in message else code
     return error_response(exc.status, code, reason, message, headers=headers)
 
 

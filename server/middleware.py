@@ -2,9 +2,11 @@
 before everything else), and the request guard (``RequestGuardMiddleware``, inside connexion's exception
 handling, so what it refuses becomes a TMF Error like any other).
 
-Identity comes from the ``X-User`` header until authentication lands (the audit trail records it), read
-as the text the person typed (``caller_identity``); ``X-Request-ID`` is taken from the client (cut to the
-width the audit trail stores) or made up, bound for every log line and echoed back.
+Identity: with authentication on (the default) the actor is the authenticated subject, bound by
+``server.auth.security.IdentityMiddleware`` once connexion has checked the credential; ``X-User`` is then
+ignored unless a trusted proxy sent it. With ``PROVISIO_AUTH=off`` it is the ``X-User`` header, read as the
+text the person typed (``caller_identity``). ``X-Request-ID`` is taken from the client (cut to the width
+the audit trail stores) or made up, bound for every log line and echoed back.
 
 ``RequestContextMiddleware`` also drops ``Content-Type`` from 204 and 304 answers, whatever produced them:
 they have no content (RFC 9110 §15.3.5, §15.4.5), and connexion labels every answer of an operation with
@@ -28,6 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common import request_context
 from common.errors import InvalidInput
+from server.auth.security import ACTOR_KEY, STATE_KEY, proxied_user
+from server.auth.state import AuthState
 from server.validation import PARSED_BODY_KEY
 
 logger = logging.getLogger("provisio.access")
@@ -36,8 +40,11 @@ ANONYMOUS = "anonymous"
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """``auth_state`` (None with authentication off) is put in the scope for the security functions."""
+
+    def __init__(self, app: ASGIApp, auth_state: AuthState | None = None) -> None:
         self.app = app
+        self.auth_state = auth_state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,7 +53,11 @@ class RequestContextMiddleware:
         headers = Headers(scope=scope)
         request_id = _request_id(headers)
         echoed_request_id = request_context.encode_header_text(request_id)  # ASCII, whatever the client sent
-        actor = caller_identity(headers)
+        if self.auth_state is None:
+            actor = caller_identity(headers)
+        else:
+            scope[STATE_KEY] = self.auth_state
+            actor = proxied_user(scope, self.auth_state) or ANONYMOUS  # until the credential is checked
         base_url = _base_url(scope, headers)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -64,13 +75,15 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_request_id)
             finally:
-                logger.info(
-                    "%s %s %s %.1fms",
-                    scope.get("method"),
-                    scope.get("path"),
-                    status_holder["status"],
-                    (time.perf_counter() - started) * 1000,
-                )
+                # The authenticated subject, once the security check has named one.
+                with request_context.bind(request_id=request_id, actor=scope.get(ACTOR_KEY, actor), base_url=base_url):
+                    logger.info(
+                        "%s %s %s %.1fms",
+                        scope.get("method"),
+                        scope.get("path"),
+                        status_holder["status"],
+                        (time.perf_counter() - started) * 1000,
+                    )
 
 
 _WITHOUT_CONTENT = frozenset({204, 304})

@@ -15,6 +15,7 @@
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
 | PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
+| PROVISIO_AUTH, PROVISIO_SECRET_KEY, PROVISIO_JWKS, ... | see ``server/auth/settings.py`` | authentication |
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+
+from server.auth.settings import AuthSettings
 
 # The code runs from a source checkout (``make venv`` installs it editable) when these sit beside ``server/``.
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +72,7 @@ class Settings:
     event_retention: float = 7 * 24 * 3600.0
     purge_interval: float = 3600.0
     api_dispatch: bool = True
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,6 +99,7 @@ class Settings:
             event_retention=float(os.environ.get("PROVISIO_EVENT_RETENTION", str(7 * 24 * 3600))),
             purge_interval=float(os.environ.get("PROVISIO_PURGE_INTERVAL", "3600")),
             api_dispatch=_flag("PROVISIO_API_DISPATCH", default=True),
+            auth=AuthSettings.from_env(),
         )
 
 

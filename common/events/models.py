@@ -53,6 +53,13 @@ class EventSubscription(Base):
     query: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(128))
+    # The credential that registered the listener (issue 15): a listener sees only events that credential
+    # could read, checked at each delivery (``server.auth.hub_gate``). kind: token, jwt or none (auth off).
+    credential_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    credential_subject: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    credential_token_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    credential_scopes: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    credential_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OutboxEvent(Base):

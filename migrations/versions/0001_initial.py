@@ -60,6 +60,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_event_outbox_created_at"), ["created_at"], unique=False)
 
     op.create_table(
+        "api_token",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("subject", sa.String(length=128), nullable=False),
+        sa.Column("scopes", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("role", sa.String(length=64), nullable=True),
+        sa.Column("description", sa.String(length=255), nullable=True),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_api_token_key_hash")),
+    )
+    with op.batch_alter_table("api_token", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_token_subject"), ["subject"], unique=False)
+
+    op.create_table(
+        "auth_failure",
+        sa.Column("client_address", sa.String(length=64), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("client_address", "window_start", name=op.f("pk_auth_failure")),
+    )
+    with op.batch_alter_table("auth_failure", schema=None) as batch_op:
+        batch_op.create_index("ix_auth_failure_window_start", ["window_start"], unique=False)
+
+    op.create_table(
         "event_subscription",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("api", sa.String(length=64), nullable=False),
@@ -67,6 +95,11 @@ def upgrade() -> None:
         sa.Column("query", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("credential_kind", sa.String(length=16), nullable=True),
+        sa.Column("credential_subject", sa.String(length=128), nullable=True),
+        sa.Column("credential_token_id", sa.String(length=36), nullable=True),
+        sa.Column("credential_scopes", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
+        sa.Column("credential_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_subscription")),
     )
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
@@ -199,6 +232,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_outbox_created_at"))
 
     op.drop_table("event_outbox")
+    with op.batch_alter_table("auth_failure", schema=None) as batch_op:
+        batch_op.drop_index("ix_auth_failure_window_start")
+
+    op.drop_table("auth_failure")
+    with op.batch_alter_table("api_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_token_subject"))
+
+    op.drop_table("api_token")
     with op.batch_alter_table("audit_record", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_record_request_id")
         batch_op.drop_index("ix_audit_record_entity_type_entity_id_id")

@@ -59,6 +59,8 @@ class RequestContextMiddleware:
             scope[STATE_KEY] = self.auth_state
             actor = proxied_user(scope, self.auth_state) or ANONYMOUS  # until the credential is checked
         base_url = _base_url(scope, headers)
+        authenticated: dict[str, str] = {}
+        scope[ACTOR_KEY] = authenticated
         started = time.perf_counter()
         status_holder = {"status": 500}
 
@@ -76,7 +78,7 @@ class RequestContextMiddleware:
                 await self.app(scope, receive, send_with_request_id)
             finally:
                 # The authenticated subject, once the security check has named one.
-                with request_context.bind(request_id=request_id, actor=scope.get(ACTOR_KEY, actor), base_url=base_url):
+                with request_context.bind(request_id=request_id, actor=authenticated.get("actor", actor), base_url=base_url):
                     logger.info(
                         "%s %s %s %.1fms",
                         scope.get("method"),

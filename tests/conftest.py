@@ -18,9 +18,19 @@ import uvicorn
 from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
+from server.auth.settings import AuthSettings
 from server.db import make_engine
 from server.schema import load_all_models
 from server.settings import Settings
+from tests.support.auth import (
+    JWT_AUDIENCE,
+    JWT_ISSUER,
+    TRUSTED_PROXY,
+    JwksServer,
+    TestIdentityProvider,
+    issue_token,
+    token_headers,
+)
 from tests.support.ports import free_port
 
 
@@ -67,9 +77,33 @@ def is_postgres(database_url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def identity_provider() -> TestIdentityProvider:
+    """The test identity provider: JWTs signed with its RSA key, published by ``jwks_server``."""
+    return TestIdentityProvider()
+
+
+@pytest.fixture(scope="session")
+def jwks_server(identity_provider: TestIdentityProvider) -> Iterator[JwksServer]:
+    server = JwksServer(identity_provider.jwks()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory, jwks_server: JwksServer) -> Settings:
+    """Authentication on (as in production): API tokens, JWTs from the test identity provider, and one
+    trusted proxy address (``TRUSTED_PROXY``) for the tests of forwarded identity and addresses."""
     data_dir = tmp_path_factory.mktemp("data")
-    return Settings(database_url=database_url, data_dir=Path(data_dir), log_level="WARNING", dispatch_interval=0.05)
+    auth = AuthSettings(
+        jwks=jwks_server.url,
+        jwt_issuer=JWT_ISSUER,
+        jwt_audience=JWT_AUDIENCE,
+        trusted_proxies=(TRUSTED_PROXY,),
+        max_failures_per_minute=1000,  # tests of the cap lower it on the app's counter
+    )
+    return Settings(
+        database_url=database_url, data_dir=Path(data_dir), log_level="WARNING", dispatch_interval=0.05, auth=auth
+    )
 
 
 @pytest.fixture(scope="session")
@@ -113,27 +147,76 @@ def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app, clean_db: Engine) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    """An in-process HTTP client (no socket). Use ``live_server`` where a real socket matters."""
+def auth_state(app, clean_db: Engine):  # type: ignore[no-untyped-def]
+    """The app's authentication state, with its caches and blocked addresses forgotten (the tables they
+    mirror were just emptied)."""
+    from server import deps
+
+    state = deps.container().auth
+    state.cache.clear()
+    state.failures.clear()
+    return state
+
+
+@pytest.fixture
+def make_token(settings: Settings, clean_db: Engine, auth_state):  # type: ignore[no-untyped-def]
+    """``make_token(scopes=(...), user=..., expires_in=...)`` -> (token id, key): a token with exactly the
+    scopes a test needs."""
+
+    def make(**options):  # type: ignore[no-untyped-def]
+        return issue_token(clean_db, settings, **options)
+
+    return make
+
+
+@pytest.fixture
+def full_access_headers(make_token) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Headers that pass every operation's security requirement (an API token with every scope, for the
+    user ``test-user``), for tests that build their own requests (schemathesis, raw sockets, subprocess
+    clients) and the default of ``client`` and ``live_server``."""
+    _token_id, key = make_token()
+    return token_headers(key)
+
+
+@pytest.fixture
+def client(app, clean_db: Engine, full_access_headers: dict[str, str]) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """An in-process HTTP client (no socket) that authenticates with every scope; a test that needs exact
+    scopes sends its own ``Authorization`` (``make_token``), and ``anonymous_client`` sends none. Use
+    ``live_server`` where a real socket matters."""
+    with TestClient(
+        app, base_url="http://testserver", raise_server_exceptions=False, headers=full_access_headers
+    ) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def anonymous_client(app, clean_db: Engine, auth_state) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """An in-process client without any credential."""
     with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def full_access_headers(clean_db: Engine) -> dict[str, str]:
-    """Headers that pass every operation's security requirement, for tests that build their own requests
-    (schemathesis, raw sockets, subprocess clients) instead of using ``client``/``live_server``.
-
-    The one place such tests get their credential: no authentication exists yet, so it is empty."""
-    return {}
+def proxy_client(app, clean_db: Engine, full_access_headers: dict[str, str]) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """A client whose TCP peer is the trusted proxy (``TRUSTED_PROXY``): its ``X-User`` and
+    ``X-Forwarded-For`` are believed."""
+    with TestClient(
+        app,
+        base_url="http://testserver",
+        raise_server_exceptions=False,
+        headers=full_access_headers,
+        client=(TRUSTED_PROXY, 50000),
+    ) as test_client:
+        yield test_client
 
 
 class LiveServer:
     """A real uvicorn server on 127.0.0.1:<ephemeral> in a background thread."""
 
-    def __init__(self, asgi_app, port: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, asgi_app, port: int, headers: dict[str, str] | None = None) -> None:  # type: ignore[no-untyped-def]
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.headers = dict(headers or {})  # a credential with every scope (``full_access_headers``)
         config = uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"live-server-{port}", daemon=True)
@@ -152,11 +235,12 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(settings: Settings, clean_db: Engine) -> Iterator[LiveServer]:
-    """The full application with its background workers, served over a real socket."""
+def live_server(settings: Settings, clean_db: Engine, full_access_headers: dict[str, str]) -> Iterator[LiveServer]:
+    """The full application with its background workers, served over a real socket; ``.headers`` is a
+    credential with every scope, ``.client()`` an httpx client that sends it."""
     from server.app import create_app
 
-    server = LiveServer(create_app(settings, run_workers=True, configure_logs=False), free_port())
+    server = LiveServer(create_app(settings, run_workers=True, configure_logs=False), free_port(), full_access_headers)
     server.start()
     yield server
     server.stop()

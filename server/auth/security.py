@@ -33,6 +33,8 @@ from server.auth.errors import InsufficientScope
 from server.auth.state import AuthState, Credential
 
 STATE_KEY = "provisio.auth"
+# A dict the outer middleware puts in the scope: connexion hands inner middlewares copies of the scope, so
+# the authenticated actor travels back out through this shared object.
 ACTOR_KEY = "provisio.actor"
 TOKEN_SCHEME = "token"
 
@@ -112,7 +114,9 @@ class IdentityMiddleware:
         proxied = proxied_user(scope, state) if isinstance(state, AuthState) else None
         if proxied:
             actor = proxied
-        scope[ACTOR_KEY] = actor
+        holder = scope.get(ACTOR_KEY)
+        if isinstance(holder, dict):  # the outer middleware's access log line names the subject too
+            holder["actor"] = actor
         with _bound(credential, actor):
             await self.app(scope, receive, send)
 

@@ -13,19 +13,22 @@ RI = "/tmf-api/resourceInventoryManagement/v4"
 AUDIT = "/provisio/audit/v1"
 
 
-def test_x_user_in_utf8_is_stored_and_found_as_typed(client: TestClient) -> None:
+def test_x_user_in_utf8_is_stored_and_found_as_typed(proxy_client: TestClient) -> None:
+    client = proxy_client  # X-User is believed from a trusted proxy only
     created = client.post(f"{RI}/resource", json={"name": "x"}, headers={"X-User": "jürgen".encode()})
     assert created.status_code == 201
     records = client.get(f"{AUDIT}/auditRecord?actor=j%C3%BCrgen").json()
     assert [(record["actor"], record["entityId"]) for record in records] == [("jürgen", created.json()["id"])]
 
 
-def test_x_user_as_rfc8187_ext_value_is_the_same_actor(client: TestClient) -> None:
+def test_x_user_as_rfc8187_ext_value_is_the_same_actor(proxy_client: TestClient) -> None:
+    client = proxy_client  # X-User is believed from a trusted proxy only
     client.post(f"{RI}/resource", json={"name": "x"}, headers={"X-User": "UTF-8''j%C3%BCrgen"})
     assert [record["actor"] for record in client.get(f"{AUDIT}/auditRecord?actor=j%C3%BCrgen").json()] == ["jürgen"]
 
 
-def test_x_user_length_is_counted_in_characters(client: TestClient) -> None:
+def test_x_user_length_is_counted_in_characters(proxy_client: TestClient) -> None:
+    client = proxy_client  # X-User is believed from a trusted proxy only
     name = "ü" * 100  # 200 bytes of UTF-8, 100 characters: fits the 128-character column
     assert client.post(f"{RI}/resource", json={"name": "x"}, headers={"X-User": name.encode()}).status_code == 201
     too_long = client.post(f"{RI}/resource", json={"name": "x"}, headers={"X-User": ("ü" * 129).encode()})

@@ -33,7 +33,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def api(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url, timeout=10) as client:
+    with httpx.Client(base_url=live_server.url, timeout=10, headers=live_server.headers) as client:
         yield client
 
 

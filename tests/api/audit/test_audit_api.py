@@ -13,6 +13,12 @@ AUDIT = "/provisio/audit/v1"
 MERGE_PATCH = {"content-type": "application/merge-patch+json"}
 
 
+@pytest.fixture
+def client(proxy_client: TestClient) -> TestClient:
+    """Requests come through the trusted reverse proxy, which vouches for ``X-User`` (README "Authentication")."""
+    return proxy_client
+
+
 def as_user(user: str, request_id: str | None = None, **extra: str) -> dict[str, str]:
     headers = {"X-User": user, **extra}
     if request_id:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from common.audit import AuditRecord
+from tests.support.auth import token_headers
 from tests.api.resource_inventory.helpers_tmf639 import BASE, OfficialSpecClient, counts, new_resource, outbox
 
 
@@ -76,11 +77,14 @@ def test_delete_publishes_delete_event_with_the_last_state(tmf: OfficialSpecClie
     assert events[-1]["event"]["resource"] == created
 
 
-def test_every_change_is_audited_with_actor_and_request(tmf: OfficialSpecClient, clean_db: Engine) -> None:
-    headers = {"X-User": "noc-alice", "X-Request-ID": "req-audit"}
+def test_every_change_is_audited_with_actor_and_request(tmf: OfficialSpecClient, clean_db: Engine, make_token) -> None:  # type: ignore[no-untyped-def]
+    def as_user(user: str) -> dict[str, str]:  # the authenticated subject is the actor
+        return token_headers(make_token(user=user)[1])
+
+    headers = {**as_user("noc-alice"), "X-Request-ID": "req-audit"}
     created = tmf.post(f"{BASE}/resource", json={"name": "r", "usageState": "idle"}, headers=headers).json()
-    tmf.patch(f"{BASE}/resource/{created['id']}", {"usageState": "busy"}, headers={"X-User": "noc-bob"})
-    tmf.delete(f"{BASE}/resource/{created['id']}", headers={"X-User": "noc-carol"})
+    tmf.patch(f"{BASE}/resource/{created['id']}", {"usageState": "busy"}, headers=as_user("noc-bob"))
+    tmf.delete(f"{BASE}/resource/{created['id']}", headers=as_user("noc-carol"))
     trail = audit_trail(clean_db, created["id"])
     assert [(record.action, record.actor) for record in trail] == [
         ("create", "noc-alice"),

@@ -17,11 +17,11 @@ WRITERS = 8
 
 
 def test_parallel_patches_serialise_and_each_publishes_its_event(live_server, clean_db: Engine) -> None:  # type: ignore[no-untyped-def]
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30, headers=live_server.headers) as client:
         created = client.post(f"{BASE}/resource", json={"name": "shared", "note": []}).json()
 
         def patch(index: int) -> int:
-            with httpx.Client(base_url=live_server.url, timeout=30) as own:
+            with httpx.Client(base_url=live_server.url, timeout=30, headers=live_server.headers) as own:
                 response = own.patch(
                     f"{BASE}/resource/{created['id']}",
                     content=f'{{"description": "writer {index}"}}',
@@ -46,13 +46,13 @@ def test_parallel_patches_serialise_and_each_publishes_its_event(live_server, cl
 
 def test_parallel_patches_with_the_same_if_match_give_one_200_and_412s(live_server, clean_db: Engine) -> None:  # type: ignore[no-untyped-def]
     """If-Match is checked against the row the use case has locked, so a race is a 412, never a lost update."""
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30, headers=live_server.headers) as client:
         created = client.post(f"{BASE}/resource", json={"name": "shared"})
         etag = created.headers["etag"]
         path = f"{BASE}/resource/{created.json()['id']}"
 
         def patch(index: int) -> int:
-            with httpx.Client(base_url=live_server.url, timeout=30) as own:
+            with httpx.Client(base_url=live_server.url, timeout=30, headers=live_server.headers) as own:
                 response = own.patch(
                     path,
                     content=f'{{"description": "writer {index}"}}',

@@ -33,9 +33,10 @@ def log_stream() -> Iterator[io.StringIO]:
         root.setLevel(previous)
 
 
-def test_encoded_newline_nul_and_utf8_identity_reach_the_log_escaped(live_server, log_stream: io.StringIO) -> None:  # type: ignore[no-untyped-def]
-    with httpx.Client(base_url=live_server.url, timeout=10) as client:
-        forged = client.get(f"{RI}/resource/abc%0A{FORGED.replace(' ', '%20')}", headers={"X-User": "jürgen".encode()})
+def test_encoded_newline_nul_and_utf8_identity_reach_the_log_escaped(live_server, log_stream: io.StringIO, make_token) -> None:  # type: ignore[no-untyped-def]
+    _, key = make_token(user="jürgen")  # the authenticated subject is the user on every line
+    with httpx.Client(base_url=live_server.url, timeout=10, headers={"Authorization": f"Token {key}"}) as client:
+        forged = client.get(f"{RI}/resource/abc%0A{FORGED.replace(' ', '%20')}")
         nul = client.get(f"{RI}/resource/abc%00def")
     assert (forged.status_code, nul.status_code) == (404, 400)
     lines = log_stream.getvalue().splitlines()

@@ -9,6 +9,7 @@
     provisio worker                     # background workers (event dispatcher) without the HTTP API
     provisio sim --devices N ...        # the simulated network: forwards to ``python -m simulators``
     provisio run                        # what ``make run`` calls: migrate, simulators (supervised), serve
+    provisio token create|list|revoke   # API tokens (server/auth/cli.py)
 
 Configuration comes from the environment (server/settings.py). Every command that uses the database
 prints which one (``database: ...``); only ``db upgrade``/``db revision`` and ``run`` create an embedded
@@ -250,6 +251,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     announce_database(settings)
     db_upgrade(settings)
+    admin_key, admin_file = (None, None)
+    if settings.auth.enabled:
+        from server.auth.cli import ensure_admin_token
+
+        admin_key, admin_file = ensure_admin_token(settings)
 
     supervisor: SimulatorSupervisor | None = None
     if args.sim_devices > 0:
@@ -268,7 +274,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"simulated network: {args.sim_devices} devices, manifest {manifest}", flush=True)
         else:
             print(f"simulated network: not ready (see {supervisor.log_path}); the API runs without it", flush=True)
-    print_banner(settings)
+    print_banner(settings, admin_key=admin_key, admin_file=admin_file)
     try:
         serve_api(settings, args.workers)
     finally:
@@ -410,7 +416,12 @@ class DataDirLock:
         )
 
 
-def print_banner(settings: Settings) -> None:
+RED, RESET = "\033[1;31m", "\033[0m"
+
+
+def print_banner(settings: Settings, *, admin_key: str | None = None, admin_file: Path | None = None) -> None:
+    """Where everything is; with ``provisio run``'s admin token (its key only on the start that created
+    it) and curl examples that use it. ``PROVISIO_AUTH=off`` is said in red."""
     from server.apis import APIS
 
     base = f"http://{_display_host(settings.host)}:{settings.port}"
@@ -425,6 +436,27 @@ def print_banner(settings: Settings) -> None:
             f"  {api.title}",
             f"    explorer     {base}{api.base_path}/ui/",
             f"    spec         {base}{api.base_path}/openapi.json",
+        ]
+    if not settings.auth.enabled:
+        lines += ["", f"{RED}WARNING: PROVISIO_AUTH=off: anyone who can reach {base} can read and change everything.{RESET}"]
+        lines += [f"{RED}         For local experiments only; unset PROVISIO_AUTH to require credentials.{RESET}"]
+    elif admin_file is not None:
+        lines += [""]
+        if admin_key is not None:
+            lines += [
+                f"admin API token (shown once; kept in {admin_file}, mode 0600):",
+                f"  {admin_key}",
+                "  explorer: Authorize -> apiToken -> 'Token <key>'",
+            ]
+        else:
+            lines += [f"admin API token: in {admin_file} (mode 0600); `provisio token create` makes others"]
+        ri = f"{base}/tmf-api/resourceInventoryManagement/v4"
+        lines += [
+            "try:",
+            f'  TOKEN=$(cat {admin_file})',
+            f"  curl -s -H \"Authorization: Token $TOKEN\" '{ri}/resource?fields=name'",
+            f"  curl -s -X POST {ri}/resource -H \"Authorization: Token $TOKEN\" \\",
+            "       -H 'Content-Type: application/json' -d '{\"name\": \"lo0 192.0.2.1\", \"category\": \"ipAddress\"}'",
         ]
     print("\n".join(lines) + "\n", flush=True)
 
@@ -600,6 +632,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_workers_argument(run)
     run.set_defaults(handler=cmd_run)
+
+    from server.auth.cli import add_parser as add_token_parser
+
+    add_token_parser(commands)
     return parser
 
 

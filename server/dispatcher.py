@@ -135,6 +135,9 @@ class Dispatcher:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(5.0, connect=2.0))
     http: httpx.Client | None = None
+    # (subscription id, api) -> why the listener may not get the API's events now, or None (issue 15:
+    # ``server.auth.hub_gate``, set by ``make_dispatcher`` when authentication is on).
+    gate: Callable[[str, str], str | None] | None = None
 
     def __post_init__(self) -> None:
         self._own_http = self.http is None
@@ -169,6 +172,9 @@ class Dispatcher:
         transaction at the end of the run (a transaction per event cost as much as the POST itself); a
         worker killed mid-run therefore re-sends up to ``run_length`` events, which listeners drop by
         ``eventId``."""
+        refusal = self.gate(str(run[0].subscription_id), run[0].api) if self.gate is not None else None
+        if refusal is not None:
+            return self._withhold(run, refusal)
         delivered: list[tuple[Claim, Outcome]] = []
         try:
             for index, claim in enumerate(run):
@@ -183,6 +189,15 @@ class Dispatcher:
                 return index + 1
         finally:
             self.record_delivered(delivered)
+        return len(run)
+
+    def _withhold(self, run: list[Claim], refusal: str) -> int:
+        """Dead-letter a listener's claimed events unsent: its registering credential may not read them."""
+        values = {"state": DEAD, "last_status": None, "last_error": f"withheld: {refusal}"[:500], "claimed_by": None}
+        with self.session_factory() as session, session.begin():
+            for claim in run:
+                self._fenced_update(session, claim, values)
+        logger.warning("%d event(s) to %s withheld: %s", len(run), run[0].target, refusal)
         return len(run)
 
     def _consume_run(self, run: list[Claim]) -> int:
@@ -491,6 +506,10 @@ def run_forever(
 
 
 def make_dispatcher(session_factory: SessionFactory, settings: Settings, **overrides: Any) -> Dispatcher:
+    if settings.auth.enabled and "gate" not in overrides:
+        from server.auth.hub_gate import CredentialGate
+
+        overrides["gate"] = CredentialGate(session_factory).refusal
     return Dispatcher(session_factory, policy=RetryPolicy.from_settings(settings), **overrides)
 
 

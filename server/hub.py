@@ -28,6 +28,7 @@ from common.events import EventSubscription
 from common.redaction import redact_url
 from server import deps
 from server.apis import APIS, ApiEntry
+from server.auth.security import current_credential
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
     validate_callback(callback)
     # Raises 400 now, not at delivery: event types the API publishes, paths its events' schema has.
     events.parse_query(query, events.known_event_types(api.name), events.event_schema(api.name))
+    credential = current_credential()  # None with authentication off
     with deps.uow() as tx:
         subscription = EventSubscription(
             api=api.name,
@@ -67,6 +69,12 @@ def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
             query=query or None,
             created_at=clock.now(),
             created_by=request_context.current().actor,
+            # Deliveries go out only while this credential could still read the API (server.auth.hub_gate).
+            credential_kind=credential.kind if credential else "none",
+            credential_subject=credential.subject if credential else None,
+            credential_token_id=credential.token_id if credential else None,
+            credential_scopes=sorted(credential.scopes) if credential else None,
+            credential_expires_at=credential.expires_at if credential else None,
         )
         tx.session.add(subscription)
         tx.session.flush()

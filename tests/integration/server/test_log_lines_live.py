@@ -38,10 +38,13 @@ def test_encoded_newline_nul_and_utf8_identity_reach_the_log_escaped(live_server
     with httpx.Client(base_url=live_server.url, timeout=10, headers={"Authorization": f"Token {key}"}) as client:
         forged = client.get(f"{RI}/resource/abc%0A{FORGED.replace(' ', '%20')}")
         nul = client.get(f"{RI}/resource/abc%00def")
+        routed = client.get(f"{RI}/resource/abc")  # routed, so authenticated: the subject is on the line
     assert (forged.status_code, nul.status_code) == (404, 400)
     lines = log_stream.getvalue().splitlines()
     assert not [line for line in lines if line.startswith(FORGED)]
     assert "\x00" not in log_stream.getvalue()
     access = [line for line in lines if "provisio.access" in line]
-    assert any("user=jürgen] GET " + RI + "/resource/abc\\n2026-12-03" in line for line in access), access
+    assert any("] GET " + RI + "/resource/abc\\n2026-12-03" in line for line in access), access
+    assert routed.status_code == 404
+    assert any("user=jürgen] GET " + RI + "/resource/abc 404" in line for line in access), access
     assert any("/resource/abc\\x00def 400" in line for line in access), access

@@ -46,6 +46,7 @@ class JwksSource:
         self.refresh_interval = max(refresh_interval, 1.0)
         self._keys: dict[str | None, Any] = {}
         self._lock = threading.Lock()
+        self._loaded = threading.Condition()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -72,7 +73,9 @@ class JwksSource:
             keys[key.kid] = key
         with self._lock:
             self._keys = keys
-        self.loads += 1
+        with self._loaded:
+            self.loads += 1
+            self._loaded.notify_all()
         logger.info("JWKS %s loaded: %d key(s)", self._display(), len(keys))
         return True
 
@@ -89,6 +92,11 @@ class JwksSource:
 
     def _display(self) -> str:
         return redact_url(self.location) if self.is_url else self.location
+
+    def wait_for_loads(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` loads have succeeded (tests and start-up checks)."""
+        with self._loaded:
+            return self._loaded.wait_for(lambda: self.loads >= count, timeout)
 
     def key_for(self, kid: str | None) -> Any | None:
         with self._lock:

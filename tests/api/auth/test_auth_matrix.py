@@ -1,0 +1,193 @@
+"""Every served operation, generated from the API table and its documents (issue 15): it declares security
+naming its scopes; without a credential it answers 401; with a credential lacking its scope 403 naming
+it; with exactly its scopes 2xx. An API added to ``server.apis`` is covered the day it is served: its
+operations fail here until they declare ``security`` and have an entry in ``EXAMPLES``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, update
+from starlette.testclient import TestClient
+
+from common.events import DEAD, EventDelivery
+from server.apis import OPENAPI_DIR
+from server.auth.settings import SCOPES
+from tests.support.auth import ALL_SCOPES, token_headers
+from tests.support.served import Operation, _document, served_operations
+
+RI = "/tmf-api/resourceInventoryManagement/v4"
+AUDIT = "/provisio/audit/v1"
+AUTH = "/provisio/auth/v1"
+MERGE_PATCH = "application/merge-patch+json"
+
+Setup = Callable[[TestClient, Engine], dict[str, str]]
+
+
+def _resource(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{RI}/resource", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _listener(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{RI}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _audit_record(client: TestClient, engine: Engine) -> dict[str, str]:
+    _resource(client, engine)
+    return {"id": client.get(f"{AUDIT}/auditRecord").json()[0]["id"]}
+
+
+def _delivery(client: TestClient, engine: Engine, *, dead: bool = False) -> dict[str, str]:
+    _listener(client, engine)
+    _resource(client, engine)
+    delivery_id = client.get(f"{AUDIT}/eventDelivery").json()[0]["id"]
+    if dead:  # only a dead (or delivered) delivery can be redelivered
+        with engine.begin() as connection:
+            connection.execute(update(EventDelivery).where(EventDelivery.id == int(delivery_id)).values(state=DEAD))
+    return {"id": str(delivery_id)}
+
+
+def _token(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{AUTH}/token", json={"user": "matrix", "scope": ["audit:read"]})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _nothing(_client: TestClient, _engine: Engine) -> dict[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Example:
+    """How to call an operation so that it succeeds: ``setup`` (run with every scope) gives the path
+    parameters; ``body`` and ``content_type`` are sent as given."""
+
+    status: int
+    setup: Setup = _nothing
+    body: Any = None
+    content_type: str = "application/json"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+EXAMPLES: dict[str, Example] = {
+    "listResource": Example(200),
+    "createResource": Example(201, body={"name": "matrix"}),
+    "retrieveResource": Example(200, _resource),
+    "patchResource": Example(200, _resource, body={"description": "changed"}, content_type=MERGE_PATCH),
+    "deleteResource": Example(204, _resource),
+    "registerListener": Example(201, body={"callback": "http://127.0.0.1:9/matrix"}),
+    "retrieveListener": Example(200, _listener),
+    "unregisterListener": Example(204, _listener),
+    "listAuditRecord": Example(200),
+    "retrieveAuditRecord": Example(200, _audit_record),
+    "listEventSubscription": Example(200),
+    "retrieveEventSubscription": Example(200, _listener),
+    "listEventDelivery": Example(200),
+    "retrieveEventDelivery": Example(200, _delivery),
+    "redeliverEventDelivery": Example(200, lambda client, engine: _delivery(client, engine, dead=True)),
+    "listApiToken": Example(200),
+    "createApiToken": Example(201, body={"user": "matrix", "scope": ["audit:read"]}),
+    "retrieveApiToken": Example(200, _token),
+    "revokeApiToken": Example(204, _token),
+}
+
+OPERATIONS = served_operations()
+
+
+def declared(operation: Operation) -> dict[str, Any]:
+    item = _document(operation.api.spec)["paths"][operation.template]
+    result: dict[str, Any] = item[operation.method.lower()]
+    return result
+
+
+def required_scopes(operation: Operation) -> list[str]:
+    return sorted({scope for requirement in declared(operation).get("security") or () for scope in requirement.get("oauth2", ())})
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_every_operation_declares_security_with_its_scopes(operation: Operation) -> None:
+    security = declared(operation).get("security")
+    assert security, (
+        f"{operation} ({operation.operation_id}) in {OPENAPI_DIR / operation.api.spec} declares no `security`: "
+        "add `security: [{oauth2: ['<api>:<verb>']}, {apiToken: []}, {apiKey: []}]` naming its scopes"
+    )
+    schemes = {name for requirement in security for name in requirement}
+    assert schemes == {"oauth2", "apiToken", "apiKey"}, f"{operation}: the alternatives are oauth2, apiToken, apiKey"
+    scopes = required_scopes(operation)
+    assert scopes, f"{operation}: its oauth2 requirement names no scope"
+    assert set(scopes) <= set(SCOPES), f"{operation}: unknown scopes {set(scopes) - set(SCOPES)} (server/auth/settings.py)"
+    document = _document(operation.api.spec)
+    declared_scopes = document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"]
+    assert set(scopes) <= set(declared_scopes), f"{operation}: scopes missing from the document's oauth2 scheme"
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_every_operation_has_an_example_for_the_matrix(operation: Operation) -> None:
+    assert operation.operation_id in EXAMPLES, (
+        f"{operation} ({operation.operation_id}) has no entry in EXAMPLES of {__file__}: add one "
+        "(expected 2xx status, setup giving its path parameters, body), so the auth matrix can call it"
+    )
+
+
+def call(client: TestClient, operation: Operation, example: Example, params: dict[str, str], headers: dict[str, str]) -> Any:
+    request_headers = dict(headers)
+    kwargs: dict[str, Any] = {}
+    if example.body is not None:
+        request_headers["Content-Type"] = example.content_type
+        kwargs["json"] = example.body
+    return client.request(operation.method, operation.url(**params), headers=request_headers, **kwargs)
+
+
+def _example(operation: Operation) -> Example:
+    if operation.operation_id not in EXAMPLES:
+        pytest.fail(f"{operation.operation_id}: add an entry to EXAMPLES (test_every_operation_has_an_example_for_the_matrix)")
+    return EXAMPLES[operation.operation_id]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_without_a_credential_every_operation_is_401(client: TestClient, clean_db: Engine, operation: Operation) -> None:
+    example = _example(operation)
+    params = example.setup(client, clean_db)
+    anonymous = {"Authorization": ""}  # overrides the client's default credential
+    response = call(client, operation, example, params, anonymous)
+    assert response.status_code == 401, response.text
+    assert response.json()["@type"] == "Error" and response.json()["status"] == "401"
+    assert "Bearer" in response.headers["WWW-Authenticate"] and "Token" in response.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_without_its_scope_every_operation_is_403_naming_it(client: TestClient, clean_db: Engine, make_token, operation: Operation) -> None:  # type: ignore[no-untyped-def]
+    example = _example(operation)
+    params = example.setup(client, clean_db)
+    needed = required_scopes(operation)
+    _, key = make_token(scopes=[scope for scope in ALL_SCOPES if scope not in needed])
+    response = call(client, operation, example, params, token_headers(key))
+    assert response.status_code == 403, response.text
+    body = response.json()
+    assert body["code"] == "INSUFFICIENT_SCOPE" and body["status"] == "403"
+    assert all(scope in body["message"] for scope in needed), body
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_with_exactly_its_scopes_every_operation_succeeds(client: TestClient, clean_db: Engine, make_token, operation: Operation) -> None:  # type: ignore[no-untyped-def]
+    example = _example(operation)
+    params = example.setup(client, clean_db)
+    _, key = make_token(scopes=required_scopes(operation))
+    response = call(client, operation, example, params, token_headers(key))
+    assert response.status_code == example.status, response.text
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_with_a_jwt_of_exactly_its_scopes_every_operation_succeeds(client: TestClient, clean_db: Engine, identity_provider, operation: Operation) -> None:  # type: ignore[no-untyped-def]
+    example = _example(operation)
+    params = example.setup(client, clean_db)
+    jwt = identity_provider.token(scope=" ".join(required_scopes(operation)))
+    response = call(client, operation, example, params, {"Authorization": f"Bearer {jwt}"})
+    assert response.status_code == example.status, response.text

@@ -17,6 +17,7 @@ import http.client
 import json
 import math
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -143,6 +144,38 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
 
 # ------------------------------------------------------------------------------------------ HTTP helpers
 
+# The credential every benchmark request carries: figures are taken with authentication on (issue 15).
+# ``authorize`` fills it for the database a benchmark serves; the baseline apps ignore it.
+CREDENTIAL: dict[str, str] = {}
+
+
+def authorize(database_url: str, scopes: Sequence[str] | None = None) -> dict[str, str]:
+    """Create an API token in ``database_url`` (every scope unless told) and make it the credential of every
+    ``HttpClient``. The token's HMAC secret is ``PROVISIO_SECRET_KEY``, set for this run (and so for the
+    servers it starts) when unset."""
+    os.environ.setdefault("PROVISIO_SECRET_KEY", secrets.token_hex(32))
+    from common.uow import UnitOfWork
+    from server.auth import tokens
+    from server.auth.settings import DEFAULT_ROLES, SCOPES
+    from server.db import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as tx:
+            _token, key = tokens.create_token(
+                tx.session,
+                tokens.server_secret(Path("."), os.environ["PROVISIO_SECRET_KEY"]),
+                subject="bench",
+                scopes=list(scopes or SCOPES),
+                roles=DEFAULT_ROLES,
+            )
+            tx.commit()
+    finally:
+        engine.dispose()
+    CREDENTIAL.clear()
+    CREDENTIAL["Authorization"] = f"Token {key}"
+    return dict(CREDENTIAL)
+
 
 @dataclass
 class Response:
@@ -158,12 +191,14 @@ class HttpClient:
     """A keep-alive HTTP/1.1 client on one connection (one per thread). http.client, not httpx: on two
     shared cores the client's own CPU cost comes out of the server's, and http.client costs a third."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 30.0) -> None:
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 30.0, headers: dict[str, str] | None = None) -> None:
         self._connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        self._headers = CREDENTIAL if headers is None else headers
 
     def request(self, method: str, path: str, body: Any = None) -> Response:
         payload = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json", "Accept": "application/json"} if payload else {}
+        headers.update(self._headers)
         for attempt in (1, 2):
             try:
                 self._connection.request(method, path, body=payload, headers=headers)
@@ -179,9 +214,12 @@ class HttpClient:
         self._connection.close()
 
 
-def latencies(port: int, method: str, paths: Sequence[str], body: Any = None, expect: int = 200) -> list[float]:
-    """Sequential round trips from one client: the latency a single caller sees (seconds each)."""
-    client = HttpClient(port)
+def latencies(
+    port: int, method: str, paths: Sequence[str], body: Any = None, expect: int = 200, headers: dict[str, str] | None = None
+) -> list[float]:
+    """Sequential round trips from one client: the latency a single caller sees (seconds each); ``headers``
+    replace the run's credential (``CREDENTIAL``) when given."""
+    client = HttpClient(port, headers=headers)
     samples: list[float] = []
     try:
         for path in paths:

@@ -4,7 +4,8 @@ How it runs (``make bench BENCH=resource``):
 
 1. A fresh database: a temporary SQLite file, or with ``DATABASE_URL`` pointing at PostgreSQL a database of
    its own next to that one (``<name>_bench``, dropped afterwards). It is migrated with the alembic
-   migrations, as ``provisio db upgrade`` does.
+   migrations, as ``provisio db upgrade`` does, and given an API token with every scope, which every
+   request sends (``bench.common.authorize``): the figures are taken with authentication on.
 2. The API served exactly as ``provisio serve`` serves it (uvicorn, one process, access log off, background
    workers on) in a child process on 127.0.0.1:<ephemeral>.
 3. 30 template resources are created through HTTP (5 categories x 6 resourceStatus values, with
@@ -57,7 +58,7 @@ from typing import Any
 from sqlalchemy import MetaData, Table, select, text
 from sqlalchemy.engine import make_url
 
-from bench.common import CpuMeter, Record, latencies, served_pid, summary_ms, throughput, uvicorn_process
+from bench.common import CpuMeter, Record, authorize, latencies, served_pid, summary_ms, throughput, uvicorn_process
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def fresh_database() -> Iterator[str]:
         db_create(url, recreate=True)
         try:
             _migrate(url)
+            authorize(url)
             yield url
         finally:
             _drop_postgres_database(url)
@@ -119,6 +121,7 @@ def fresh_database() -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="provisio-bench-") as directory:
             url = f"sqlite:///{Path(directory) / 'bench.db'}"
             _migrate(url)
+            authorize(url)
             yield url
 
 

@@ -14,10 +14,19 @@ from common.uow import UnitOfWork
 API = "resourceInventoryManagement"
 
 
-def subscribe(factory: sessionmaker[Session], callback: str, query: str | None = None, api: str = API) -> str:
+def subscribe(
+    factory: sessionmaker[Session], callback: str, query: str | None = None, api: str = API, *, credential: bool = True
+) -> str:
+    """A listener as ``POST /hub`` registers it; ``credential`` records a registering credential (a JWT with
+    the read scope, no expiry) so that dispatchers with the credential gate deliver to it."""
+    recorded = (
+        {"credential_kind": "jwt", "credential_subject": "tester", "credential_scopes": ["resourceInventory:read"]}
+        if credential
+        else {"credential_kind": "none"}
+    )
     with UnitOfWork(factory) as tx:
         subscription = EventSubscription(
-            api=api, callback=callback, query=query, created_at=clock.now(), created_by="tester"
+            api=api, callback=callback, query=query, created_at=clock.now(), created_by="tester", **recorded
         )
         tx.session.add(subscription)
         tx.session.flush()

@@ -89,7 +89,7 @@ def test_a_jwt_listener_keeps_the_scopes_of_its_jwt(client: TestClient, identity
 
 
 def test_a_listener_without_a_credential_gets_nothing_with_authentication_on(client: TestClient, listener: RecordingListener, dispatcher: Dispatcher, session_factory) -> None:  # type: ignore[no-untyped-def]
-    subscribe(session_factory, listener.url)  # as registered while PROVISIO_AUTH was off
+    subscribe(session_factory, listener.url, credential=False)  # as registered while PROVISIO_AUTH was off
     change(client, "unseen")
     dispatcher.run_once()
     [(delivery, _event)] = deliveries(session_factory)

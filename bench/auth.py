@@ -6,9 +6,9 @@ How it runs (``make bench BENCH=auth``):
 2. Two API processes on it, served as ``provisio serve`` serves them: one with authentication on, with a
    JWKS file of a key generated for the run (issuer and audience set), one with ``PROVISIO_AUTH=off``.
 3. GET /resource/{id} from one sequential client, 1,000 ids drawn (seeded), in 5 interleaved rounds of
-   200 per mode (each round starting with another mode), so drift on a shared machine hits every mode alike: with an API token (``Authorization:
-   Token``), with a JWT (``Authorization: Bearer``, RS256), and without a credential against the process
-   with authentication off.
+   200 per mode (each round starting with another mode), so drift on a shared machine hits every mode
+   alike: with an API token (``Authorization: Token``), with a JWT (``Authorization: Bearer``, RS256), and
+   without a credential against the process with authentication off.
 
 Records: ``auth.resource.retrieve.p95.token`` and ``.jwt`` (ms) against ``auth.resource.retrieve.p95.off``
 (ratio baseline/value: 1.0 = no cost), and ``auth.overhead.token`` / ``.jwt``: the difference of the p95s
@@ -55,7 +55,14 @@ def run(record: Record) -> None:
     now = int(time.time())
     token = jwt.encode(
         {"alg": "RS256", "kid": "bench-1"},
-        {"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-jwt", "iat": now, "exp": now + 3600, "scope": "resourceInventory:read"},
+        {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "bench-jwt",
+            "iat": now,
+            "exp": now + 3600,
+            "scope": "resourceInventory:read",
+        },
         key,
     )
     with tempfile.TemporaryDirectory(prefix="provisio-bench-auth-") as data_dir, fresh_database() as url:

@@ -191,7 +191,9 @@ class HttpClient:
     """A keep-alive HTTP/1.1 client on one connection (one per thread). http.client, not httpx: on two
     shared cores the client's own CPU cost comes out of the server's, and http.client costs a third."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 30.0, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int, host: str = "127.0.0.1", timeout: float = 30.0, headers: dict[str, str] | None = None
+    ) -> None:
         self._connection = http.client.HTTPConnection(host, port, timeout=timeout)
         self._headers = CREDENTIAL if headers is None else headers
 
@@ -215,7 +217,12 @@ class HttpClient:
 
 
 def latencies(
-    port: int, method: str, paths: Sequence[str], body: Any = None, expect: int = 200, headers: dict[str, str] | None = None
+    port: int,
+    method: str,
+    paths: Sequence[str],
+    body: Any = None,
+    expect: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> list[float]:
     """Sequential round trips from one client: the latency a single caller sees (seconds each); ``headers``
     replace the run's credential (``CREDENTIAL``) when given."""

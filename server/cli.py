@@ -438,7 +438,10 @@ def print_banner(settings: Settings, *, admin_key: str | None = None, admin_file
             f"    spec         {base}{api.base_path}/openapi.json",
         ]
     if not settings.auth.enabled:
-        lines += ["", f"{RED}WARNING: PROVISIO_AUTH=off: anyone who can reach {base} can read and change everything.{RESET}"]
+        lines += [
+            "",
+            f"{RED}WARNING: PROVISIO_AUTH=off: anyone who can reach {base} can read and change everything.{RESET}",
+        ]
         lines += [f"{RED}         For local experiments only; unset PROVISIO_AUTH to require credentials.{RESET}"]
     elif admin_file is not None:
         lines += [""]
@@ -453,10 +456,10 @@ def print_banner(settings: Settings, *, admin_key: str | None = None, admin_file
         ri = f"{base}/tmf-api/resourceInventoryManagement/v4"
         lines += [
             "try:",
-            f'  TOKEN=$(cat {admin_file})',
+            f"  TOKEN=$(cat {admin_file})",
             f"  curl -s -H \"Authorization: Token $TOKEN\" '{ri}/resource?fields=name'",
-            f"  curl -s -X POST {ri}/resource -H \"Authorization: Token $TOKEN\" \\",
-            "       -H 'Content-Type: application/json' -d '{\"name\": \"lo0 192.0.2.1\", \"category\": \"ipAddress\"}'",
+            f'  curl -s -X POST {ri}/resource -H "Authorization: Token $TOKEN" \\',
+            '       -H \'Content-Type: application/json\' -d \'{"name": "lo0 192.0.2.1", "category": "ipAddress"}\'',
         ]
     print("\n".join(lines) + "\n", flush=True)
 

@@ -78,7 +78,9 @@ class RequestContextMiddleware:
                 await self.app(scope, receive, send_with_request_id)
             finally:
                 # The authenticated subject, once the security check has named one.
-                with request_context.bind(request_id=request_id, actor=authenticated.get("actor", actor), base_url=base_url):
+                with request_context.bind(
+                    request_id=request_id, actor=authenticated.get("actor", actor), base_url=base_url
+                ):
                     logger.info(
                         "%s %s %s %.1fms",
                         scope.get("method"),

@@ -54,7 +54,9 @@ def parse_expiry(text: str | None, now: datetime) -> datetime | None:
     try:
         return clock.parse_utc(text.strip())
     except ValueError:
-        raise SystemExit(f"provisio token create: --expires {text!r}: use 90d, 12h, 30m or an ISO 8601 date-time") from None
+        raise SystemExit(
+            f"provisio token create: --expires {text!r}: use 90d, 12h, 30m or an ISO 8601 date-time"
+        ) from None
 
 
 def _uow(settings: Settings) -> UnitOfWork:
@@ -101,7 +103,8 @@ def cmd_token(args: argparse.Namespace) -> int:
                 with _uow(settings) as tx:
                     tokens.revoke_token(tx.session, args.token_id)
                     tx.commit()
-                print(f"token {args.token_id} revoked (every API process refuses it within {settings.auth.token_cache_ttl:g} s)")
+                ttl = settings.auth.token_cache_ttl
+                print(f"token {args.token_id} revoked (every API process refuses it within {ttl:g} s)")
         except ProvisioError as error:
             raise SystemExit(f"provisio token {args.token_command}: {error.message}") from None
     return 0

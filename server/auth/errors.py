@@ -21,7 +21,7 @@ REALM = "provisio"
 CHALLENGE = f'Bearer realm="{REALM}", Token realm="{REALM}"'
 
 
-class AuthenticationFailed(ProblemException):
+class AuthenticationFailed(ProblemException):  # type: ignore[misc]  # connexion ships no type information
     code = "INVALID_CREDENTIAL"
 
     def __init__(self, detail: str, *, error: str = "invalid_token") -> None:
@@ -29,7 +29,7 @@ class AuthenticationFailed(ProblemException):
         super().__init__(status=401, title="Unauthorized", detail=detail, headers={"WWW-Authenticate": challenge})
 
 
-class InsufficientScope(ProblemException):
+class InsufficientScope(ProblemException):  # type: ignore[misc]  # connexion ships no type information
     code = "INSUFFICIENT_SCOPE"
 
     def __init__(self, missing: Iterable[str]) -> None:
@@ -41,7 +41,7 @@ class InsufficientScope(ProblemException):
         super().__init__(status=403, title="Forbidden", detail=detail, headers={"WWW-Authenticate": challenge})
 
 
-class TooManyAttempts(ProblemException):
+class TooManyAttempts(ProblemException):  # type: ignore[misc]  # connexion ships no type information
     code = "TOO_MANY_AUTHENTICATION_FAILURES"
 
     def __init__(self, retry_after: int) -> None:

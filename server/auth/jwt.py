@@ -62,7 +62,7 @@ class JwksSource:
         self._last_load = time.monotonic()
         try:
             document = self._fetch()
-            key_set = KeySet.import_key_set(document)
+            key_set = KeySet.import_key_set(document)  # type: ignore[arg-type]  # checked by _fetch
         except (OSError, ValueError, httpx.HTTPError, JoseError) as error:
             logger.warning("JWKS %s not loaded: %s", self._display(), error)
             return False

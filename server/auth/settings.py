@@ -1,19 +1,23 @@
 """Authentication settings, read from the environment with the rest (``server.settings``).
 
-| variable | default | meaning |
-| --- | --- | --- |
-| PROVISIO_AUTH | on | ``off`` serves every API without credentials (local experiments only; the banner says so in red) |
-| PROVISIO_SECRET_KEY | ``<data dir>/secret.key`` (created, mode 0600) | the server secret API tokens are HMAC'd with; set it (same value) on every host of a deployment |
-| PROVISIO_JWKS | none (JWTs refused) | the identity provider's JWKS: an http(s) URL (fetched in the background) or a file |
-| PROVISIO_JWT_ISSUER / PROVISIO_JWT_AUDIENCE | none | the ``iss`` and ``aud`` a JWT must carry (both required when PROVISIO_JWKS is set) |
-| PROVISIO_JWT_ALGORITHMS | RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA | signature algorithms accepted (asymmetric only) |
-| PROVISIO_JWT_CLOCK_SKEW | 60 | seconds of leeway on ``exp``/``nbf``/``iat`` (at most 300) |
-| PROVISIO_JWKS_REFRESH | 300 | seconds between background JWKS refreshes |
-| PROVISIO_OAUTH_TOKEN_URL | ``<issuer>/oauth2/token`` | the identity provider's token URL, shown in every document's ``oauth2`` scheme |
-| PROVISIO_TOKEN_CACHE_TTL | 5 | seconds a verified API token is trusted before it is read again (bounds how long a revocation takes in other processes) |
-| PROVISIO_AUTH_MAX_FAILURES | 20 | failed authentications per client address per minute before it gets 429 for the rest of the minute |
-| PROVISIO_TRUSTED_PROXIES | none | comma-separated addresses/networks of reverse proxies whose ``X-Forwarded-For`` (client address) and ``X-User`` (identity) are believed |
-| PROVISIO_AUTH_ROLES | the four built-in roles | JSON object ``{"role": ["scope", ...]}`` adding or replacing roles |
+- ``PROVISIO_AUTH`` (``on``): ``off`` serves every API without credentials (local experiments only; the
+  banner says so in red).
+- ``PROVISIO_SECRET_KEY`` (``<data dir>/secret.key``, created with mode 0600): the server secret API tokens
+  are HMAC'd with; set the same value on every host of a deployment.
+- ``PROVISIO_JWKS`` (none: JWTs refused): the identity provider's JWKS, an http(s) URL (fetched in the
+  background) or a file; ``PROVISIO_JWT_ISSUER`` / ``PROVISIO_JWT_AUDIENCE``: the ``iss`` and ``aud`` a JWT
+  must carry (both required with a JWKS); ``PROVISIO_JWT_ALGORITHMS`` (RS/PS/ES256-512, EdDSA): accepted
+  algorithms, asymmetric only; ``PROVISIO_JWT_CLOCK_SKEW`` (60, at most 300): seconds of leeway on
+  ``exp``/``nbf``/``iat``; ``PROVISIO_JWKS_REFRESH`` (300): seconds between background refreshes.
+- ``PROVISIO_OAUTH_TOKEN_URL`` (``<issuer>/oauth2/token``): the token URL in every document's oauth2 scheme.
+- ``PROVISIO_TOKEN_CACHE_TTL`` (5): seconds a verified API token is trusted before it is read again, which
+  bounds how long a revocation takes to reach the other API processes.
+- ``PROVISIO_AUTH_MAX_FAILURES`` (20): failed authentications per client address per minute before every
+  attempt from it is a 429 for the rest of the minute.
+- ``PROVISIO_TRUSTED_PROXIES`` (none): comma-separated addresses or networks of reverse proxies whose
+  ``X-Forwarded-For`` (client address) and ``X-User`` (identity) are believed.
+- ``PROVISIO_AUTH_ROLES`` (the four built-in roles): a JSON object ``{"role": ["scope", ...]}`` adding or
+  replacing roles.
 """
 
 from __future__ import annotations

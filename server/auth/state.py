@@ -29,10 +29,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import yaml
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -139,7 +139,7 @@ class FailureCounter:
 
     @staticmethod
     def _increment(session: Session, address: str, start: datetime) -> int:
-        table = AuthFailure.__table__
+        table = cast(Table, AuthFailure.__table__)
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (
             insert(table)

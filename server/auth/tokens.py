@@ -178,4 +178,6 @@ def token_state(session: Session, token_id: str) -> VerifiedToken | None:
     token = session.get(ApiToken, token_id)
     if token is None:
         return None
-    return VerifiedToken(token.id, token.subject, frozenset(token.scopes or ()), token.expires_at, token.revoked_at is not None)
+    return VerifiedToken(
+        token.id, token.subject, frozenset(token.scopes or ()), token.expires_at, token.revoked_at is not None
+    )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,8 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path: Path) -> None:
     env = _env(tmp_path)
     subprocess.run([*PROVISIO, "db", "upgrade"], env=env, capture_output=True, timeout=120, check=True)
     created = subprocess.run(
-        [*PROVISIO, "token", "create", "--user", "crm", "--scope", "audit:read", "--role", "order-system", "--expires", "30d"],
+        [*PROVISIO, "token", "create", "--user", "crm", "--scope", "audit:read", "--role", "order-system",
+         "--expires", "30d"],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
@@ -48,12 +50,18 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path: Path) -> None:
     listed = subprocess.run([*PROVISIO, "token", "list"], env=env, capture_output=True, text=True, timeout=60)
     assert f"{token_id}  active" in listed.stdout and "audit:read resourceInventory:read" in listed.stdout
     assert key not in listed.stdout
-    revoked = subprocess.run([*PROVISIO, "token", "revoke", token_id], env=env, capture_output=True, text=True, timeout=60)
+    revoked = subprocess.run(
+        [*PROVISIO, "token", "revoke", token_id], env=env, capture_output=True, text=True, timeout=60
+    )
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
     listed = subprocess.run([*PROVISIO, "token", "list"], env=env, capture_output=True, text=True, timeout=60)
     assert f"{token_id}  revoked" in listed.stdout
     bad = subprocess.run(
-        [*PROVISIO, "token", "create", "--user", "x", "--scope", "root"], env=env, capture_output=True, text=True, timeout=60
+        [*PROVISIO, "token", "create", "--user", "x", "--scope", "root"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert bad.returncode != 0 and "Unknown scope root" in bad.stderr
     assert stat.S_IMODE((tmp_path / "data" / "secret.key").stat().st_mode) == 0o600
@@ -64,7 +72,9 @@ def test_first_run_prints_an_admin_token_once_and_keeps_it_private(tmp_path: Pat
     env = _env(tmp_path, PORT=str(port), PROVISIO_SIM_DEVICES="0")
     outputs = []
     for _ in range(2):
-        process = subprocess.Popen([*PROVISIO, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            [*PROVISIO, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         try:
             assert _get(port, "/health", timeout=60)[0] == 200
             if not outputs:
@@ -78,7 +88,7 @@ def test_first_run_prints_an_admin_token_once_and_keeps_it_private(tmp_path: Pat
     token_file = tmp_path / "data" / "admin-token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     key = token_file.read_text().strip()
-    assert key in outputs[0] and f'curl -s -H "Authorization: Token $TOKEN"' in outputs[0]
+    assert key in outputs[0] and 'curl -s -H "Authorization: Token $TOKEN"' in outputs[0]
     assert key not in outputs[1] and f"admin API token: in {token_file}" in outputs[1]
 
 
@@ -86,7 +96,9 @@ def test_auth_off_serves_without_credentials_and_the_banner_says_so_in_red(tmp_p
     port = free_port()
     env = _env(tmp_path, PORT=str(port), PROVISIO_AUTH="off")
     subprocess.run([*PROVISIO, "db", "upgrade"], env=env, capture_output=True, timeout=120, check=True)
-    process = subprocess.Popen([*PROVISIO, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [*PROVISIO, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         _get(port, "/health")
         assert _request(port, "GET", f"{RI}/resource") == 200
@@ -99,7 +111,11 @@ def test_auth_off_serves_without_credentials_and_the_banner_says_so_in_red(tmp_p
 def _serving(env: dict[str, str]) -> Iterator[int]:
     port = free_port()
     process = subprocess.Popen(
-        [*PROVISIO, "serve"], env={**env, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*PROVISIO, "serve"],
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         _get(port, "/health", timeout=60)
@@ -108,7 +124,9 @@ def _serving(env: dict[str, str]) -> Iterator[int]:
         _stop(process)
 
 
-def test_a_revocation_reaches_a_second_api_process_within_the_cache_ttl(settings: Settings, clean_db, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_a_revocation_reaches_a_second_api_process_within_the_cache_ttl(
+    settings: Settings, clean_db: Any, make_token: Any
+) -> None:
     """Two API processes on the test database: the one that revokes refuses at once, the other within
     PROVISIO_TOKEN_CACHE_TTL (1 s here), reading the row again once its cached entry is older."""
     ttl = 1.0
@@ -123,7 +141,9 @@ def test_a_revocation_reaches_a_second_api_process_within_the_cache_ttl(settings
     with _serving(env) as first, _serving(env) as second:
         assert _request(first, "GET", f"{RI}/resource", user) == 200
         assert _request(second, "GET", f"{RI}/resource", user) == 200  # cached there now
-        assert _request(first, "DELETE", f"/provisio/auth/v1/token/{token_id}", {"Authorization": f"Token {admin}"}) == 204
+        assert (
+            _request(first, "DELETE", f"/provisio/auth/v1/token/{token_id}", {"Authorization": f"Token {admin}"}) == 204
+        )
         revoked_at = time.monotonic()
         assert _request(first, "GET", f"{RI}/resource", user) == 401
         while _request(second, "GET", f"{RI}/resource", user) == 200:

@@ -32,7 +32,9 @@ def _unsigned(header: dict[str, Any], claims: dict[str, Any], signature: bytes =
     return ".".join([_b64(json.dumps(header).encode()), _b64(json.dumps(claims).encode()), _b64(signature)])
 
 
-def test_a_valid_jwt_reads_and_its_subject_is_the_actor(client: TestClient, identity_provider: TestIdentityProvider) -> None:
+def test_a_valid_jwt_reads_and_its_subject_is_the_actor(
+    client: TestClient, identity_provider: TestIdentityProvider
+) -> None:
     token = identity_provider.token(sub="crm-7", scope="resourceInventory:read resourceInventory:write")
     created = client.post(f"{RI}/resource", json={"name": "by jwt"}, headers=bearer(token))
     assert created.status_code == 201, created.text
@@ -95,7 +97,9 @@ def test_a_bad_jwt_is_refused_with_401(client: TestClient, identity_provider: Te
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
-def test_clock_skew_within_the_setting_is_tolerated(client: TestClient, identity_provider: TestIdentityProvider) -> None:
+def test_clock_skew_within_the_setting_is_tolerated(
+    client: TestClient, identity_provider: TestIdentityProvider
+) -> None:
     now = int(time.time())
     slightly_early = identity_provider.token(nbf=now + 20, iat=now + 20)  # PROVISIO_JWT_CLOCK_SKEW is 60 s
     assert client.get(f"{RI}/resource", headers=bearer(slightly_early)).status_code == 200
@@ -104,7 +108,10 @@ def test_clock_skew_within_the_setting_is_tolerated(client: TestClient, identity
 def test_jwks_is_refreshed_in_the_background_after_an_unknown_key_id(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key rotation: the first token signed with the new key fails at once (no request waits on the network)
     and asks the background thread for a refresh; once it has run, the new key verifies."""
-    old, new = TestIdentityProvider(kid="old"), TestIdentityProvider(kid="new", key=RSAKey.generate_key(2048, parameters={"kid": "new"}))
+    old, new = (
+        TestIdentityProvider(kid="old"),
+        TestIdentityProvider(kid="new", key=RSAKey.generate_key(2048, parameters={"kid": "new"})),
+    )
     server = JwksServer(old.jwks()).start()
     monkeypatch.setattr("server.auth.jwt.MIN_REFRESH", 0.0)
     source = JwksSource(server.url, refresh_interval=3600)
@@ -121,7 +128,7 @@ def test_jwks_is_refreshed_in_the_background_after_an_unknown_key_id(monkeypatch
         server.stop()
 
 
-def test_jwks_failure_keeps_the_keys_already_loaded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_jwks_failure_keeps_the_keys_already_loaded(tmp_path: Any) -> None:
     provider = TestIdentityProvider(kid="file-key", key=RSAKey.generate_key(2048, parameters={"kid": "file-key"}))
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps(provider.jwks()))

@@ -108,7 +108,9 @@ def declared(operation: Operation) -> dict[str, Any]:
 
 
 def required_scopes(operation: Operation) -> list[str]:
-    return sorted({scope for requirement in declared(operation).get("security") or () for scope in requirement.get("oauth2", ())})
+    return sorted(
+        {scope for requirement in declared(operation).get("security") or () for scope in requirement.get("oauth2", ())}
+    )
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
@@ -122,7 +124,9 @@ def test_every_operation_declares_security_with_its_scopes(operation: Operation)
     assert schemes == {"oauth2", "apiToken", "apiKey"}, f"{operation}: the alternatives are oauth2, apiToken, apiKey"
     scopes = required_scopes(operation)
     assert scopes, f"{operation}: its oauth2 requirement names no scope"
-    assert set(scopes) <= set(SCOPES), f"{operation}: unknown scopes {set(scopes) - set(SCOPES)} (server/auth/settings.py)"
+    assert set(scopes) <= set(SCOPES), (
+        f"{operation}: unknown scopes {set(scopes) - set(SCOPES)} (server/auth/settings.py)"
+    )
     document = _document(operation.api.spec)
     declared_scopes = document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"]
     assert set(scopes) <= set(declared_scopes), f"{operation}: scopes missing from the document's oauth2 scheme"
@@ -136,7 +140,9 @@ def test_every_operation_has_an_example_for_the_matrix(operation: Operation) -> 
     )
 
 
-def call(client: TestClient, operation: Operation, example: Example, params: dict[str, str], headers: dict[str, str]) -> Any:
+def call(
+    client: TestClient, operation: Operation, example: Example, params: dict[str, str], headers: dict[str, str]
+) -> Any:
     request_headers = dict(headers)
     kwargs: dict[str, Any] = {}
     if example.body is not None:
@@ -147,12 +153,16 @@ def call(client: TestClient, operation: Operation, example: Example, params: dic
 
 def _example(operation: Operation) -> Example:
     if operation.operation_id not in EXAMPLES:
-        pytest.fail(f"{operation.operation_id}: add an entry to EXAMPLES (test_every_operation_has_an_example_for_the_matrix)")
+        pytest.fail(
+            f"{operation.operation_id}: add an entry to EXAMPLES (test_every_operation_has_an_example_for_the_matrix)"
+        )
     return EXAMPLES[operation.operation_id]
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
-def test_without_a_credential_every_operation_is_401(client: TestClient, clean_db: Engine, operation: Operation) -> None:
+def test_without_a_credential_every_operation_is_401(
+    client: TestClient, clean_db: Engine, operation: Operation
+) -> None:
     example = _example(operation)
     params = example.setup(client, clean_db)
     anonymous = {"Authorization": ""}  # overrides the client's default credential
@@ -163,7 +173,9 @@ def test_without_a_credential_every_operation_is_401(client: TestClient, clean_d
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
-def test_without_its_scope_every_operation_is_403_naming_it(client: TestClient, clean_db: Engine, make_token, operation: Operation) -> None:  # type: ignore[no-untyped-def]
+def test_without_its_scope_every_operation_is_403_naming_it(
+    client: TestClient, clean_db: Engine, make_token: Any, operation: Operation
+) -> None:
     example = _example(operation)
     params = example.setup(client, clean_db)
     needed = required_scopes(operation)
@@ -176,7 +188,9 @@ def test_without_its_scope_every_operation_is_403_naming_it(client: TestClient, 
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
-def test_with_exactly_its_scopes_every_operation_succeeds(client: TestClient, clean_db: Engine, make_token, operation: Operation) -> None:  # type: ignore[no-untyped-def]
+def test_with_exactly_its_scopes_every_operation_succeeds(
+    client: TestClient, clean_db: Engine, make_token: Any, operation: Operation
+) -> None:
     example = _example(operation)
     params = example.setup(client, clean_db)
     _, key = make_token(scopes=required_scopes(operation))
@@ -185,7 +199,9 @@ def test_with_exactly_its_scopes_every_operation_succeeds(client: TestClient, cl
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
-def test_with_a_jwt_of_exactly_its_scopes_every_operation_succeeds(client: TestClient, clean_db: Engine, identity_provider, operation: Operation) -> None:  # type: ignore[no-untyped-def]
+def test_with_a_jwt_of_exactly_its_scopes_every_operation_succeeds(
+    client: TestClient, clean_db: Engine, identity_provider: Any, operation: Operation
+) -> None:
     example = _example(operation)
     params = example.setup(client, clean_db)
     jwt = identity_provider.token(scope=" ".join(required_scopes(operation)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import stat
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -58,7 +59,9 @@ def test_create_shows_the_key_once_and_stores_only_its_hmac(client: TestClient, 
         ({"user": "x", "scope": ["audit:read"], "expiresAt": "2001-01-01T00:00:00Z"}, "INVALID_TOKEN_REQUEST"),
     ],
 )
-def test_a_bad_token_request_is_a_400_and_creates_nothing(client: TestClient, body: dict[str, object], code: str) -> None:
+def test_a_bad_token_request_is_a_400_and_creates_nothing(
+    client: TestClient, body: dict[str, object], code: str
+) -> None:
     response = client.post(f"{AUTH}/token", json=body)
     assert response.status_code == 400 and response.json()["code"] == code, response.text
     assert client.get(f"{AUTH}/token", params={"user": "x"}).json() == []
@@ -76,7 +79,7 @@ def test_a_revoked_token_is_refused_at_once_by_this_process(client: TestClient) 
     assert client.delete(f"{AUTH}/token/no-such-token").status_code == 404
 
 
-def test_an_expired_token_is_refused_at_once_even_when_cached(client: TestClient, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_token_is_refused_at_once_even_when_cached(client: TestClient, make_token: Any) -> None:
     _, key = make_token(expires_in=0.3)
     assert client.get(f"{RI}/resource", headers=token_headers(key)).status_code == 200
     deadline_passed = False
@@ -101,7 +104,9 @@ def test_x_user_is_ignored_unless_a_trusted_proxy_sends_it(client: TestClient, p
     assert actors == {direct["id"]: "test-user", proxied["id"]: "alice"}
 
 
-def test_failed_attempts_are_capped_per_address_with_429(client: TestClient, clean_db: Engine, auth_state, make_token, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_failed_attempts_are_capped_per_address_with_429(
+    client: TestClient, clean_db: Engine, auth_state: Any, make_token: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(auth_state.failures, "cap", 3)
     _, good = make_token(scopes=["resourceInventory:read"])
     statuses = [client.get(f"{RI}/resource", headers=only_key(f"wrong-{n}")).status_code for n in range(3)]
@@ -114,7 +119,9 @@ def test_failed_attempts_are_capped_per_address_with_429(client: TestClient, cle
     assert [tuple(row) for row in counted] == [("testclient", 3)]
 
 
-def test_another_process_blocks_an_address_over_the_shared_count(client: TestClient, auth_state, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_another_process_blocks_an_address_over_the_shared_count(
+    client: TestClient, auth_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The count is the database's: a process that never saw the address still refuses its next failure."""
     monkeypatch.setattr(auth_state.failures, "cap", 2)
     for _ in range(2):
@@ -124,7 +131,9 @@ def test_another_process_blocks_an_address_over_the_shared_count(client: TestCli
     assert response.status_code == 429
 
 
-def test_the_client_address_comes_from_a_trusted_proxy_only(client: TestClient, proxy_client: TestClient, clean_db: Engine) -> None:
+def test_the_client_address_comes_from_a_trusted_proxy_only(
+    client: TestClient, proxy_client: TestClient, clean_db: Engine
+) -> None:
     client.get(f"{RI}/resource", headers={**only_key("wrong"), "X-Forwarded-For": "198.51.100.7"})
     proxy_client.get(f"{RI}/resource", headers={**only_key("wrong"), "X-Forwarded-For": "203.0.113.9, 198.51.100.1"})
     with clean_db.connect() as connection:
@@ -133,7 +142,9 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(client: TestClient, 
     assert TRUSTED_PROXY not in addresses
 
 
-def test_no_secret_in_responses_logs_or_audit(client: TestClient, clean_db: Engine, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_in_responses_logs_or_audit(
+    client: TestClient, clean_db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     created = create(client, user="grep-me", scope=["resourceInventory:read", "resourceInventory:write"])
     key = str(created["key"])

@@ -8,8 +8,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from common.audit import AuditRecord
-from tests.support.auth import token_headers
 from tests.api.resource_inventory.helpers_tmf639 import BASE, OfficialSpecClient, counts, new_resource, outbox
+from tests.support.auth import token_headers
 
 
 def audit_trail(engine: Engine, entity_id: str) -> list[AuditRecord]:
@@ -77,7 +77,9 @@ def test_delete_publishes_delete_event_with_the_last_state(tmf: OfficialSpecClie
     assert events[-1]["event"]["resource"] == created
 
 
-def test_every_change_is_audited_with_actor_and_request(tmf: OfficialSpecClient, clean_db: Engine, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_every_change_is_audited_with_actor_and_request(
+    tmf: OfficialSpecClient, clean_db: Engine, make_token: Any
+) -> None:
     def as_user(user: str) -> dict[str, str]:  # the authenticated subject is the actor
         return token_headers(make_token(user=user)[1])
 

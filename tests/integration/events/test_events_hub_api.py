@@ -26,7 +26,11 @@ def test_register_answers_201_with_the_subscription_and_location(client: TestCli
     assert response.headers["Location"] == f"http://testserver{HUB}/{created['id']}"
 
     [listed] = client.get(f"{OPS}/eventSubscription").json()
-    assert (listed["id"], listed["api"], listed["createdBy"]) == (created["id"], "resourceInventoryManagement", "test-user")
+    assert (listed["id"], listed["api"], listed["createdBy"]) == (
+        created["id"],
+        "resourceInventoryManagement",
+        "test-user",
+    )
 
 
 def test_register_without_query_gets_everything(client: TestClient) -> None:
@@ -84,9 +88,7 @@ def test_hub_subscription_gets_only_its_apis_events(client: TestClient, clean_db
 
 def test_ops_api_lists_deliveries_and_refuses_to_redeliver_a_pending_one(client: TestClient) -> None:
     client.post(HUB, json={"callback": "http://127.0.0.1:9/x"})
-    created = client.post(
-        "/tmf-api/resourceInventoryManagement/v4/resource", json={"name": "r1"}
-    )
+    created = client.post("/tmf-api/resourceInventoryManagement/v4/resource", json={"name": "r1"})
     assert created.status_code == 201
     response = client.get(f"{OPS}/eventDelivery", params={"state": "pending"})
     assert response.status_code == 200 and response.headers["X-Total-Count"] == "1"

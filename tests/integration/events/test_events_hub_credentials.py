@@ -6,6 +6,7 @@ the reason)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from helpers_events import deliveries, subscribe
@@ -27,7 +28,7 @@ RI = "/tmf-api/resourceInventoryManagement/v4"
 
 
 @pytest.fixture
-def dispatcher(session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+def dispatcher(session_factory: sessionmaker[Session]):
     running = Dispatcher(session_factory, gate=CredentialGate(session_factory).refusal)
     yield running
     running.close()
@@ -43,7 +44,9 @@ def change(client: TestClient, name: str) -> None:
     assert client.post(f"{RI}/resource", json={"name": name}).status_code == 201
 
 
-def test_the_registering_credential_is_recorded_on_the_subscription(client: TestClient, make_token, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_the_registering_credential_is_recorded_on_the_subscription(
+    client: TestClient, make_token: Any, session_factory: Any
+) -> None:
     token_id, key = make_token(user="crm", scopes=["resourceInventory:read"])
     subscription_id = register(client, RecordingListener(), key)
     with session_factory() as session, session.begin():
@@ -52,7 +55,9 @@ def test_the_registering_credential_is_recorded_on_the_subscription(client: Test
         assert row.credential_scopes == ["resourceInventory:read"] and row.created_by == "crm"
 
 
-def test_events_stop_once_the_registering_token_is_revoked(client: TestClient, make_token, listener: RecordingListener, dispatcher: Dispatcher, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_events_stop_once_the_registering_token_is_revoked(
+    client: TestClient, make_token: Any, listener: RecordingListener, dispatcher: Dispatcher, session_factory: Any
+) -> None:
     token_id, key = make_token(user="crm", scopes=["resourceInventory:read"])
     register(client, listener, key)
     change(client, "before")
@@ -67,11 +72,20 @@ def test_events_stop_once_the_registering_token_is_revoked(client: TestClient, m
     assert len(listener.received) == 1
 
 
-def test_events_stop_once_the_registering_token_has_expired(client: TestClient, make_token, clean_db: Engine, listener: RecordingListener, dispatcher: Dispatcher, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_events_stop_once_the_registering_token_has_expired(
+    client: TestClient,
+    make_token: Any,
+    clean_db: Engine,
+    listener: RecordingListener,
+    dispatcher: Dispatcher,
+    session_factory: Any,
+) -> None:
     token_id, key = make_token(scopes=["resourceInventory:read"], expires_in=3600)
     register(client, listener, key)
     with clean_db.begin() as connection:
-        connection.execute(update(ApiToken).where(ApiToken.id == token_id).values(expires_at=clock.now() - timedelta(seconds=1)))
+        connection.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(expires_at=clock.now() - timedelta(seconds=1))
+        )
     change(client, "late")
     dispatcher.run_once()
     [(delivery, _event)] = deliveries(session_factory)
@@ -79,7 +93,9 @@ def test_events_stop_once_the_registering_token_has_expired(client: TestClient, 
     assert listener.received == []
 
 
-def test_a_jwt_listener_keeps_the_scopes_of_its_jwt(client: TestClient, identity_provider, listener: RecordingListener, dispatcher: Dispatcher) -> None:  # type: ignore[no-untyped-def]
+def test_a_jwt_listener_keeps_the_scopes_of_its_jwt(
+    client: TestClient, identity_provider: Any, listener: RecordingListener, dispatcher: Dispatcher
+) -> None:
     jwt = identity_provider.token(scope="resourceInventory:read")
     response = client.post(f"{RI}/hub", json={"callback": listener.url}, headers={"Authorization": f"Bearer {jwt}"})
     assert response.status_code == 201
@@ -88,7 +104,9 @@ def test_a_jwt_listener_keeps_the_scopes_of_its_jwt(client: TestClient, identity
     assert len(listener.wait_for_count(1)) == 1
 
 
-def test_a_listener_without_a_credential_gets_nothing_with_authentication_on(client: TestClient, listener: RecordingListener, dispatcher: Dispatcher, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_listener_without_a_credential_gets_nothing_with_authentication_on(
+    client: TestClient, listener: RecordingListener, dispatcher: Dispatcher, session_factory: Any
+) -> None:
     subscribe(session_factory, listener.url, credential=False)  # as registered while PROVISIO_AUTH was off
     change(client, "unseen")
     dispatcher.run_once()
@@ -96,11 +114,17 @@ def test_a_listener_without_a_credential_gets_nothing_with_authentication_on(cli
     assert delivery.state == DEAD and "without a credential" in str(delivery.last_error)
 
 
-def test_a_credential_without_the_read_scope_gets_nothing(client: TestClient, make_token, listener: RecordingListener, dispatcher: Dispatcher, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_credential_without_the_read_scope_gets_nothing(
+    client: TestClient, make_token: Any, listener: RecordingListener, dispatcher: Dispatcher, session_factory: Any
+) -> None:
     _, key = make_token(scopes=["resourceInventory:read"])
     subscription_id = register(client, listener, key)
     with session_factory() as session, session.begin():  # e.g. a JWT whose scopes were recorded narrower
-        session.execute(update(EventSubscription).where(EventSubscription.id == subscription_id).values(credential_scopes=["audit:read"]))
+        session.execute(
+            update(EventSubscription)
+            .where(EventSubscription.id == subscription_id)
+            .values(credential_scopes=["audit:read"])
+        )
     change(client, "unreadable")
     dispatcher.run_once()
     [(delivery, _event)] = deliveries(session_factory)

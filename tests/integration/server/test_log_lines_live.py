@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +34,9 @@ def log_stream() -> Iterator[io.StringIO]:
         root.setLevel(previous)
 
 
-def test_encoded_newline_nul_and_utf8_identity_reach_the_log_escaped(live_server, log_stream: io.StringIO, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_encoded_newline_nul_and_utf8_identity_reach_the_log_escaped(
+    live_server: Any, log_stream: io.StringIO, make_token: Any
+) -> None:
     _, key = make_token(user="jürgen")  # the authenticated subject is the user on every line
     with httpx.Client(base_url=live_server.url, timeout=10, headers={"Authorization": f"Token {key}"}) as client:
         forged = client.get(f"{RI}/resource/abc%0A{FORGED.replace(' ', '%20')}")

@@ -147,13 +147,19 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
 # The credential every benchmark request carries: figures are taken with authentication on (issue 15).
 # ``authorize`` fills it for the database a benchmark serves; the baseline apps ignore it.
 CREDENTIAL: dict[str, str] = {}
+# The HMAC secret of the run's tokens, handed to the servers it starts (``secret_env``); os.environ is left
+# alone, so nothing leaks into other processes of the caller (the tooling tests run benchmarks in-process).
+SECRET_KEY = os.environ.get("PROVISIO_SECRET_KEY") or secrets.token_hex(32)
+
+
+def secret_env() -> dict[str, str]:
+    """What a served child needs to verify the run's tokens."""
+    return {"PROVISIO_SECRET_KEY": SECRET_KEY}
 
 
 def authorize(database_url: str, scopes: Sequence[str] | None = None) -> dict[str, str]:
     """Create an API token in ``database_url`` (every scope unless told) and make it the credential of every
-    ``HttpClient``. The token's HMAC secret is ``PROVISIO_SECRET_KEY``, set for this run (and so for the
-    servers it starts) when unset."""
-    os.environ.setdefault("PROVISIO_SECRET_KEY", secrets.token_hex(32))
+    ``HttpClient``. Its HMAC secret is ``SECRET_KEY``, which ``uvicorn_process`` hands to the servers."""
     from common.uow import UnitOfWork
     from server.auth import tokens
     from server.auth.settings import DEFAULT_ROLES, SCOPES
@@ -164,7 +170,7 @@ def authorize(database_url: str, scopes: Sequence[str] | None = None) -> dict[st
         with UnitOfWork(make_session_factory(engine)) as tx:
             _token, key = tokens.create_token(
                 tx.session,
-                tokens.server_secret(Path("."), os.environ["PROVISIO_SECRET_KEY"]),
+                tokens.server_secret(Path("."), SECRET_KEY),
                 subject="bench",
                 scopes=list(scopes or SCOPES),
                 roles=DEFAULT_ROLES,
@@ -346,7 +352,7 @@ def uvicorn_process(
         child = subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **secret_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -41,7 +41,15 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench.common import PROJECT_ROOT, HttpClient, Record, _wait_until_serving, throughput, uvicorn_process
+from bench.common import (
+    PROJECT_ROOT,
+    HttpClient,
+    Record,
+    _wait_until_serving,
+    secret_env,
+    throughput,
+    uvicorn_process,
+)
 from bench.resource import BASE, CATEGORIES, STATUSES, fresh_database, resource_body
 from tests.support.ports import free_port
 
@@ -148,7 +156,7 @@ def provisio_serve(processes: int, env: dict[str, str]) -> Iterator[tuple[int, i
         child = subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,
-            env={**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)},
+            env={**os.environ, **secret_env(), **env, "HOST": "127.0.0.1", "PORT": str(port)},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -27,7 +27,7 @@ from connexion.options import SwaggerUIOptions
 from server import deps, errors, workers
 from server.apis import APIS, OPENAPI_DIR
 from server.auth import tokens
-from server.auth.security import IdentityMiddleware
+from server.auth.security import SECURITY_MAP, IdentityMiddleware
 from server.auth.state import AuthState
 from server.db import make_engine, make_session_factory
 from server.landing import health, landing_page
@@ -84,6 +84,7 @@ def create_app(
             jsonifier=JSONIFIER,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
             arguments={"oauth_token_url": settings.auth.token_url},
+            security_map=SECURITY_MAP,
         )
     for exception_class, handler in errors.HANDLERS:
         app.add_error_handler(exception_class, handler)

@@ -22,6 +22,7 @@ from connexion.options import SwaggerUIOptions
 from server import deps, errors, workers
 from server.apis import APIS, OPENAPI_DIR
 from server.db import make_engine, make_session_factory
+from server.discriminator import DiscriminatedJSONBodyValidator
 from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
@@ -59,7 +60,7 @@ def create_app(
             resolver=ContextResolver(api.module),
             strict_validation=False,
             validate_responses=validate_responses,
-            validator_map=validator_map(),
+            validator_map=validator_map(DiscriminatedJSONBodyValidator),
             jsonifier=JSONIFIER,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
         )

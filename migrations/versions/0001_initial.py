@@ -76,7 +76,7 @@ def upgrade() -> None:
         "resource",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
-        sa.Column("base_type", sa.String(length=64), nullable=False),
+        sa.Column("base_type", sa.String(length=64), nullable=True),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("category", sa.String(length=255), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),

@@ -23,6 +23,7 @@ from server import deps, errors, workers
 from server.apis import APIS, OPENAPI_DIR
 from server.db import make_engine, make_session_factory
 from server.discriminator import DiscriminatedJSONBodyValidator
+from server.documents import served_document
 from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
@@ -54,7 +55,7 @@ def create_app(
     app = connexion.AsyncApp(__name__, specification_dir=OPENAPI_DIR, lifespan=_lifespan(container, run_workers))
     for api in APIS:
         app.add_api(
-            api.spec,
+            served_document(api),
             base_path=api.base_path,
             name=api.name,
             resolver=ContextResolver(api.module),

@@ -129,13 +129,33 @@ class CachedParameterValidator(ParameterValidator):  # type: ignore[misc]  # con
             return None
         if value is not None:
             try:
-                _validator_for(param.get("schema", param)).validate(value)
+                _validator_for(_edge_schema(param.get("schema", param))).validate(value)
             except ValidationError as exception:
                 return str(exception)
             return None
         if param.get("required"):
             return f"Missing {parameter_type} parameter '{param['name']}'"
         return None
+
+
+# id(schema) -> (schema, the schema without the keywords its handler checks); see ``_edge_schema``.
+_edge_schemas: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def _edge_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` less the keywords ``x-handler-checks`` names (``server.documents``): the document declares
+    them, and the handler enforces them with TMF630's codes and messages (``UNKNOWN_SORT_ATTRIBUTE``
+    listing the sortable names, not a regular expression)."""
+    keywords = schema.get("x-handler-checks")
+    if not keywords:
+        return schema
+    found = _edge_schemas.get(id(schema))
+    if found is not None and found[0] is schema:
+        return found[1]
+    edge = {key: value for key, value in schema.items() if key not in keywords}
+    with _lock:
+        _edge_schemas[id(schema)] = (schema, edge)
+    return edge
 
 
 def _format_rule(name: str) -> Any:

@@ -91,6 +91,7 @@ QUERY_CONTRACTS = {
     "listEventDelivery": DELIVERY_QUERY,
 }
 
+
 def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
     """Newest first unless ``sort`` says otherwise; TMF630 filters (``actor=alice``,
     ``recordedAt.gte=...``) and paging come from ``common.tmf``, parsed from the raw query string."""

@@ -191,10 +191,11 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  
     jsonschema for valid bodies, and the guard's parse reused.
 
     A refusal names what is wrong in the TMF Error's ``code``: an attribute a closed schema does not declare
-    is ``UNKNOWN_ATTRIBUTE`` (naming it), a failure of a (sub)schema that carries ``x-error-code`` has that
-    code (a wrong JSON type excepted: that is a malformed request) (``callback`` is ``INVALID_CALLBACK`` whether the document or the hub refuses it), anything else is
-    connexion's 400 with jsonschema's message. Subclasses choose the schema a body is checked against
-    (``target``: ``server.discriminator`` picks the ``oneOf`` branch its ``@type`` names)."""
+    is ``UNKNOWN_ATTRIBUTE`` (naming it); a failure of a (sub)schema that carries ``x-error-code`` has that
+    code (``callback`` is ``INVALID_CALLBACK`` whether the document or the hub refuses it), a wrong JSON
+    type excepted (that is a malformed request); anything else is connexion's 400 with jsonschema's message.
+    Subclasses choose the schema a body is checked against (``target``: ``server.discriminator`` picks the
+    ``oneOf`` branch its ``@type`` names)."""
 
     @property
     def _validator(self) -> Any:
@@ -252,7 +253,8 @@ def refusal(exception: ValidationError) -> Exception:
             + (f": {description}" if description else "."),
             code=code,
         )
-    return BadRequestProblem(detail=message)
+    problem: Exception = BadRequestProblem(detail=message)
+    return problem
 
 
 def _path(exception: ValidationError) -> str:

@@ -158,7 +158,9 @@ class TypeRegistry:
         skipped = frozenset(ignore)
         unknown = sorted(key for key in document if key not in allowed and key not in skipped)
         if unknown:
-            what = resolved.name if not resolved.is_extension else f"{resolved.name} (validated as {resolved.schema.name})"
+            what = resolved.name
+            if resolved.is_extension:
+                what += f" (validated as {resolved.schema.name})"
             raise UnknownAttribute(
                 f"Unknown attribute {unknown[0]!r}: {what} does not declare it"
                 + (f" (nor {', '.join(repr(name) for name in unknown[1:])})" if unknown[1:] else "")

@@ -127,7 +127,8 @@ def test_a_client_subclass_keeps_its_names_through_a_patch(tmf: OfficialSpecClie
         f"{BASE}/resource", json={"name": "e", "@type": "EdgeRouter", "@baseType": "PhysicalResource"}
     ).json()
     patched = tmf.patch(f"{BASE}/resource/{created['id']}", {"serialNumber": "SN-2", "@type": "EdgeRouter"}).json()
-    assert (patched["@type"], patched["@baseType"], patched["serialNumber"]) == ("EdgeRouter", "PhysicalResource", "SN-2")
+    names = (patched["@type"], patched["@baseType"], patched["serialNumber"])
+    assert names == ("EdgeRouter", "PhysicalResource", "SN-2")
     assert_tmf_error(tmf.patch(f"{BASE}/resource/{created['id']}", {"value": "1"}), 400, "UNKNOWN_ATTRIBUTE")
 
 

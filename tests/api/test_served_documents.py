@@ -34,7 +34,9 @@ def _operations() -> list[tuple[str, str, str, dict[str, Any]]]:
 OPERATIONS = _operations()
 
 
-@pytest.mark.parametrize(("api", "method", "path", "operation"), OPERATIONS, ids=[f"{a} {m} {p}" for a, m, p, _ in OPERATIONS])
+@pytest.mark.parametrize(
+    ("api", "method", "path", "operation"), OPERATIONS, ids=[f"{a} {m} {p}" for a, m, p, _ in OPERATIONS]
+)
 def test_every_operation_declares_its_400(api: str, method: str, path: str, operation: dict[str, Any]) -> None:
     # The request guard (NUL in a path or query, a repeated parameter, a broken escape ...) can answer any
     # operation with a 400, so every operation says so.
@@ -82,7 +84,8 @@ def _candidates(name: str, spec: QuerySpec, rng: random.Random) -> list[str]:
         decorations = ["", " ", "\u3000", ","]
     values = []
     for _ in range(400):
-        items = [rng.choice(decorations) + rng.choice(words) + rng.choice(decorations) for _ in range(rng.randint(1, 3))]
+        count = rng.randint(1, 3)
+        items = [rng.choice(decorations) + rng.choice(words) + rng.choice(decorations) for _ in range(count)]
         values.append(",".join(items))
     return values
 
@@ -127,4 +130,3 @@ def test_a_served_document_carries_the_declared_rules(client: TestClient) -> Non
     hub = client.get("/tmf-api/resourceInventoryManagement/v4/openapi.json").json()
     body = hub["paths"]["/hub"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["callback"]["minLength"] == 1 and body["additionalProperties"] is False
-

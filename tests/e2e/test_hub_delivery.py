@@ -55,6 +55,7 @@ def register(api: httpx.Client, listener: RecordingListener, query: str | None =
     body = {"callback": listener.url, **({"query": query} if query else {})}
     response = api.post(f"{RI}/hub", json=body)
     assert response.status_code == 201, response.text
+    listener.trust(response.json()["secret"])  # it verifies every delivery's signature with it
     return str(response.json()["id"])
 
 

@@ -12,8 +12,8 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from common.events.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
@@ -64,10 +64,8 @@ class RecordingListener:
                 signature = self.headers.get(SIGNATURE_HEADER)
                 verified = listener.verify(raw, signature)
                 with listener._condition:
-                    if not verified:
-                        status = 401  # forged, stale or signed with a key this listener was not given
-                    else:
-                        status = listener.script.pop(0) if listener.script else listener.status
+                    # 401: forged, stale or signed with a key this listener was not given.
+                    status = (listener.script.pop(0) if listener.script else listener.status) if verified else 401
                     listener.attempts.append(Attempt(self.headers.get(EVENT_ID_HEADER), signature, verified, status))
                     if 200 <= status < 300:
                         listener.received.append(json.loads(raw or b"null"))

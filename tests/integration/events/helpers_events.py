@@ -27,7 +27,9 @@ def subscribe(
     the subscription's signing secret, as a real listener keeps the secret of its 201."""
     url = callback.url + path if isinstance(callback, RecordingListener) else callback + path
     with UnitOfWork(factory) as tx:
-        subscription = EventSubscription(api=api, callback=url, query=query, created_at=clock.now(), created_by="tester")
+        subscription = EventSubscription(
+            api=api, callback=url, query=query, created_at=clock.now(), created_by="tester"
+        )
         tx.session.add(subscription)
         tx.session.flush()
         subscription_id, secret = subscription.id, subscription.signing_secret

@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("query", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("signing_secret", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_subscription")),
     )
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:

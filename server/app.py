@@ -8,8 +8,8 @@ Choices kept here and nowhere else:
 - response validation is on in tests (``validate_responses=True``), off in production for speed.
 - authentication (issue 15) is connexion's own security middleware, driven by each document's
   ``securitySchemes`` (``server.auth.security``); ``PROVISIO_AUTH=off`` leaves that middleware out, so
-  nothing is checked. The ``oauth2`` scheme's token URL comes from settings through connexion's Jinja2
-  spec arguments (``{{ oauth_token_url }}`` in the documents).
+  nothing is checked. The ``oauth2`` scheme's token URL comes from settings (``with_token_url``: the
+  documents hold a ``{{ oauth_token_url }}`` placeholder).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from connexion.options import SwaggerUIOptions
 from server import deps, errors, workers
 from server.apis import APIS, OPENAPI_DIR
 from server.auth import tokens
-from server.auth.security import SECURITY_MAP, IdentityMiddleware
+from server.auth.security import SECURITY_MAP, IdentityMiddleware, with_token_url
 from server.auth.state import AuthState
 from server.db import make_engine, make_session_factory
+from server.discriminator import DiscriminatedJSONBodyValidator
+from server.documents import served_document
 from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
@@ -74,16 +76,15 @@ def create_app(
     )
     for api in APIS:
         app.add_api(
-            api.spec,
+            with_token_url(served_document(api), settings.auth.token_url),
             base_path=api.base_path,
             name=api.name,
             resolver=ContextResolver(api.module),
             strict_validation=False,
             validate_responses=validate_responses,
-            validator_map=validator_map(),
+            validator_map=validator_map(DiscriminatedJSONBodyValidator),
             jsonifier=JSONIFIER,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
-            arguments={"oauth_token_url": settings.auth.token_url},
             security_map=SECURITY_MAP,
         )
     for exception_class, handler in errors.HANDLERS:

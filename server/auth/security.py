@@ -119,6 +119,20 @@ class OAuthHandler(_SignatureOnce, OAuthSecurityHandler):  # type: ignore[misc]
     pass
 
 
+def with_token_url(document: dict[str, Any], token_url: str) -> dict[str, Any]:
+    """``document`` with its oauth2 scheme's token URL set from settings (the YAML holds a placeholder),
+    copied where it changes: the resolved documents are cached and shared."""
+    components = document.get("components") or {}
+    schemes = components.get("securitySchemes") or {}
+    oauth2 = schemes.get("oauth2")
+    if not isinstance(oauth2, dict):
+        return document
+    flows = oauth2.get("flows") or {}
+    flow = {**flows.get("clientCredentials", {}), "tokenUrl": token_url}
+    oauth2 = {**oauth2, "flows": {**flows, "clientCredentials": flow}}
+    return {**document, "components": {**components, "securitySchemes": {**schemes, "oauth2": oauth2}}}
+
+
 # ``security_map`` of every ``add_api`` (server/app.py).
 SECURITY_MAP: dict[str, type] = {"apiKey": ApiKeyHandler, "oauth2": OAuthHandler}
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, update
 from starlette.testclient import TestClient
 
 from common.events import DEAD, EventDelivery
-from server.apis import OPENAPI_DIR
+from server.apis import APIS, OPENAPI_DIR
 from server.auth.settings import SCOPES
 from tests.support.auth import ALL_SCOPES, token_headers
 from tests.support.served import Operation, _document, served_operations
@@ -207,3 +207,15 @@ def test_with_a_jwt_of_exactly_its_scopes_every_operation_succeeds(
     jwt = identity_provider.token(scope=" ".join(required_scopes(operation)))
     response = call(client, operation, example, params, {"Authorization": f"Bearer {jwt}"})
     assert response.status_code == example.status, response.text
+
+
+@pytest.mark.parametrize("api", APIS, ids=lambda api: api.name)
+def test_every_served_document_declares_the_schemes_with_the_token_url_from_settings(
+    anonymous_client: TestClient, settings: Any, api: Any
+) -> None:
+    served = anonymous_client.get(f"{api.base_path}/openapi.json").json()
+    schemes = served["components"]["securitySchemes"]
+    assert set(schemes) >= {"oauth2", "apiToken", "apiKey"}
+    assert schemes["oauth2"]["flows"]["clientCredentials"]["tokenUrl"] == settings.auth.token_url
+    assert schemes["apiToken"]["in"] == "header" and schemes["apiToken"]["name"] == "Authorization"
+    assert schemes["apiKey"]["name"] == "X-API-Key"

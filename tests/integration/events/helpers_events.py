@@ -10,15 +10,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from common import clock, events
 from common.events import EventDelivery, EventSubscription, OutboxEvent
 from common.uow import UnitOfWork
+from tests.support.recording_listener import RecordingListener
 
 API = "resourceInventoryManagement"
 
 
 def subscribe(
-    factory: sessionmaker[Session], callback: str, query: str | None = None, api: str = API, *, credential: bool = True
+    factory: sessionmaker[Session],
+    callback: str | RecordingListener,
+    query: str | None = None,
+    api: str = API,
+    *,
+    path: str = "",
+    credential: bool = True,
 ) -> str:
-    """A listener as ``POST /hub`` registers it; ``credential`` records a registering credential (a JWT with
-    the read scope, no expiry) so that dispatchers with the credential gate deliver to it."""
+    """Register a subscription as ``POST /hub`` does; given a listener (``path`` under its URL), hand it
+    the subscription's signing secret, as a real listener keeps the secret of its 201. ``credential``
+    records a registering credential (a JWT with the read scope, no expiry) so that dispatchers with the
+    credential gate (``server.auth.hub_gate``) deliver to it."""
+    url = callback.url + path if isinstance(callback, RecordingListener) else callback + path
     recorded = (
         {"credential_kind": "jwt", "credential_subject": "tester", "credential_scopes": ["resourceInventory:read"]}
         if credential
@@ -26,12 +36,14 @@ def subscribe(
     )
     with UnitOfWork(factory) as tx:
         subscription = EventSubscription(
-            api=api, callback=callback, query=query, created_at=clock.now(), created_by="tester", **recorded
+            api=api, callback=url, query=query, created_at=clock.now(), created_by="tester", **recorded
         )
         tx.session.add(subscription)
         tx.session.flush()
-        subscription_id = subscription.id
+        subscription_id, secret = subscription.id, subscription.signing_secret
         tx.commit()
+    if isinstance(callback, RecordingListener):
+        callback.trust(secret)
     return subscription_id
 
 

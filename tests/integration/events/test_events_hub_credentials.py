@@ -37,6 +37,7 @@ def dispatcher(session_factory: sessionmaker[Session]):
 def register(client: TestClient, listener: RecordingListener, key: str) -> str:
     response = client.post(f"{RI}/hub", json={"callback": listener.url}, headers=token_headers(key))
     assert response.status_code == 201, response.text
+    listener.trust(response.json()["secret"])  # a real listener keeps the secret of its 201
     return str(response.json()["id"])
 
 
@@ -99,6 +100,7 @@ def test_a_jwt_listener_keeps_the_scopes_of_its_jwt(
     jwt = identity_provider.token(scope="resourceInventory:read")
     response = client.post(f"{RI}/hub", json={"callback": listener.url}, headers={"Authorization": f"Bearer {jwt}"})
     assert response.status_code == 201
+    listener.trust(response.json()["secret"])
     change(client, "seen")
     dispatcher.run_once()
     assert len(listener.wait_for_count(1)) == 1

@@ -27,6 +27,7 @@ from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from server.resolver import ContextResolver
 from server.responses import JSONIFIER
+from server.routing import use_prebuilt_handlers
 from server.settings import Settings
 from server.validation import validator_map
 
@@ -51,6 +52,7 @@ def create_app(
     deps.configure(container)
 
     app = connexion.AsyncApp(__name__, specification_dir=OPENAPI_DIR, lifespan=_lifespan(container, run_workers))
+    use_prebuilt_handlers(app)  # before add_api: each operation's handler is decorated once, not per request
     for api in APIS:
         app.add_api(
             api.spec,

@@ -250,17 +250,16 @@ def served_pid(port: int) -> int | None:
 
 
 def process_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds the threads of a process have run, from /proc (nanoseconds, where /proc/pid/stat counts
-    10 ms ticks); None off Linux. The threads of a served child (event loop, thread pool) live as long as it
-    does. On a machine shared with other work, CPU per request is the figure that load moves least."""
-    total_ns = 0
+    """CPU seconds a process has run (user + system, all its threads, those that have ended included), from
+    /proc/<pid>/stat; None off Linux. Not the sum of /proc/<pid>/task/*/schedstat: a thread that ends (the
+    thread pool retires idle workers) takes its time out of that sum, which then went backwards (a negative
+    CPU per request). On a machine shared with other work, CPU per request is the figure load moves least."""
     try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(OSError, ValueError, IndexError):  # a thread that just ended
-                total_ns += int((task / "schedstat").read_text().split()[0])
-    except OSError:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
         return None
-    return total_ns / 1e9
+    # After "pid (comm)": state is field 3, utime and stime fields 14 and 15 (proc(5)), in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

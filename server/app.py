@@ -22,6 +22,8 @@ from connexion.options import SwaggerUIOptions
 from server import deps, errors, workers
 from server.apis import APIS, OPENAPI_DIR
 from server.db import make_engine, make_session_factory
+from server.discriminator import DiscriminatedJSONBodyValidator
+from server.documents import served_document
 from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
@@ -55,13 +57,13 @@ def create_app(
     use_prebuilt_handlers(app)  # before add_api: each operation's handler is decorated once, not per request
     for api in APIS:
         app.add_api(
-            api.spec,
+            served_document(api),
             base_path=api.base_path,
             name=api.name,
             resolver=ContextResolver(api.module),
             strict_validation=False,
             validate_responses=validate_responses,
-            validator_map=validator_map(),
+            validator_map=validator_map(DiscriminatedJSONBodyValidator),
             jsonifier=JSONIFIER,
             swagger_ui_options=SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui"),
         )

@@ -83,6 +83,15 @@ DELIVERY_QUERY = tmf.QuerySpec(
 )
 
 
+# The query rules of these operations, declared in the served document (server.documents).
+QUERY_CONTRACTS = {
+    "listAuditRecord": AUDIT_QUERY,
+    "retrieveAuditRecord": AUDIT_QUERY,
+    "listEventSubscription": SUBSCRIPTION_QUERY,
+    "listEventDelivery": DELIVERY_QUERY,
+}
+
+
 def list_audit_record(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
     """Newest first unless ``sort`` says otherwise; TMF630 filters (``actor=alice``,
     ``recordedAt.gte=...``) and paging come from ``common.tmf``, parsed from the raw query string."""

@@ -12,7 +12,8 @@ Each listener and each consumer is one ordered *line* of ``event_delivery`` rows
    HTTP call.
 2. **send**: POST each event JSON to its callback with httpx (short timeouts), no transaction open; one
    listener's events in order, one at a time, listeners in parallel; the first failure ends that
-   listener's run and the rest of it is released untried.
+   listener's run and the rest of it is released untried. Each attempt is signed at its send time with
+   the subscription's secret (``X-Provisio-Signature``, ``common.events.signing``).
 3. **record** (fenced on ``attempts`` so a worker whose lease expired cannot overwrite the newer
    claim): 2xx -> ``delivered``, the successes of a run together in one transaction; otherwise retry
    after an exponential backoff with jitter, or ``dead`` once ``max_attempts`` is reached.
@@ -40,6 +41,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,7 +54,16 @@ from sqlalchemy.orm import Session, aliased
 
 from common import clock, events, request_context
 from common.errors import Conflict, NotFound
-from common.events import DEAD, DELIVERED, PENDING, EventDelivery, EventSubscription, OutboxEvent, consumers
+from common.events import (
+    DEAD,
+    DELIVERED,
+    PENDING,
+    EventDelivery,
+    EventSubscription,
+    OutboxEvent,
+    consumers,
+    signing,
+)
 from common.redaction import redact_url, redact_urls_in_text
 from server.settings import Settings
 
@@ -102,6 +113,8 @@ class Claim:
     event_seq: int = 0
     event_type: str = ""
     api: str = ""
+    # The subscription's signing secret; never in a repr, so never in a log line or a traceback.
+    secret: str | None = field(default=None, repr=False)
 
     @property
     def line(self) -> str:
@@ -135,6 +148,9 @@ class Dispatcher:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(5.0, connect=2.0))
     http: httpx.Client | None = None
+    # Signature timestamps are wire time, compared with the listener's clock: the wall clock, not
+    # common.clock (which tests freeze to drive backoff). Injectable to tell attempts apart in tests.
+    wall_clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         self._own_http = self.http is None
@@ -230,6 +246,7 @@ class Dispatcher:
                     OutboxEvent.seq,
                     OutboxEvent.event_type,
                     OutboxEvent.api,
+                    EventSubscription.signing_secret,
                 )
                 .outerjoin(EventSubscription, EventSubscription.id == EventDelivery.subscription_id)
                 .join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
@@ -248,6 +265,7 @@ class Dispatcher:
                 event_seq=row[7],
                 event_type=row[8],
                 api=row[9],
+                secret=row[10],
             )
             for row in rows
         ]
@@ -317,12 +335,17 @@ class Dispatcher:
                 )
 
     def send(self, claim: Claim) -> Outcome:
-        """POST the event to the listener; only a 2xx answer counts as delivered."""
-        assert self.http is not None and claim.callback is not None
+        """POST the event to the listener, signed now (a retry is signed afresh); only a 2xx answer counts
+        as delivered."""
+        assert self.http is not None and claim.callback is not None and claim.secret is not None
+        body = signing.delivery_body(claim.payload)
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **signing.signed_headers(claim.secret, body, claim.event_id, now=self.wall_clock()),
+        }
         try:
-            response = self.http.post(
-                claim.callback, json=claim.payload, headers={"X-Event-Id": claim.event_id, "Accept": "application/json"}
-            )
+            response = self.http.post(claim.callback, content=body, headers=headers)
         except httpx.HTTPError as error:
             return Outcome(delivered=False, error=f"{type(error).__name__}: {error}"[:500])
         if 200 <= response.status_code < 300:

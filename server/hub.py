@@ -8,6 +8,9 @@ A callback is stored as registered (delivery needs its credentials) and shown ev
 ``common.redaction.redact_url``: userinfo and secret-looking query parameters masked, in responses and
 log lines alike.
 
+Registration makes the subscription's signing secret (``common.events.signing``): the 201 answers it,
+once; ``GET /hub/{id}`` and every other representation leave it out.
+
 The API a request belongs to is taken from connexion's routing context (the base path the operation
 was matched under), so subscriptions are per API: the TMF639 hub only ever gets TMF639 events, and a
 TMF639 hub id cannot be deleted through another API's hub.
@@ -24,7 +27,7 @@ from sqlalchemy import delete
 
 from common import clock, events, request_context
 from common.errors import InvalidInput, NotFound
-from common.events import EventSubscription
+from common.events import EventSubscription, signing
 from common.redaction import redact_url
 from server import deps
 from server.apis import APIS, ApiEntry
@@ -52,7 +55,8 @@ class SubscriptionNotFound(NotFound):
 
 
 def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """``POST /hub``: 201 EventSubscription (id, callback, query) with a Location header."""
+    """``POST /hub``: 201 EventSubscription (id, callback, query, and the signing ``secret``, shown only
+    here) with a Location header."""
     api = current_api()
     callback = str(body.get("callback", "")).strip()
     query = body.get("query")
@@ -67,10 +71,12 @@ def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
             query=query or None,
             created_at=clock.now(),
             created_by=request_context.current().actor,
+            signing_secret=signing.new_secret(),
         )
         tx.session.add(subscription)
         tx.session.flush()
-        representation = subscription_json(subscription)
+        # The only time the secret leaves the server: the listener keeps it to verify deliveries.
+        representation = {**subscription_json(subscription), "secret": subscription.signing_secret}
         tx.commit()
     logger.info("listener %s registered on %s hub: %s", subscription.id, api.name, redact_url(callback))
     location = f"{request_context.current().base_url}{api.base_path}/hub/{subscription.id}"

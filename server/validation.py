@@ -38,13 +38,17 @@ from typing import Any
 
 import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
-from connexion.json_schema import Draft4RequestValidator
+from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import Draft4RequestValidator, format_error_with_path
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from rfc3339_validator import validate_rfc3339
 from rfc3986_validator import validate_rfc3986
 from starlette.types import Scope
+
+from common.errors import InvalidInput
+from common.tmf.polymorphism import UnknownAttribute
 
 # Where RequestGuardMiddleware leaves the parsed JSON body (server.middleware sets it).
 PARSED_BODY_KEY = "provisio.json_body"
@@ -125,13 +129,33 @@ class CachedParameterValidator(ParameterValidator):  # type: ignore[misc]  # con
             return None
         if value is not None:
             try:
-                _validator_for(param.get("schema", param)).validate(value)
+                _validator_for(_edge_schema(param.get("schema", param))).validate(value)
             except ValidationError as exception:
                 return str(exception)
             return None
         if param.get("required"):
             return f"Missing {parameter_type} parameter '{param['name']}'"
         return None
+
+
+# id(schema) -> (schema, the schema without the keywords its handler checks); see ``_edge_schema``.
+_edge_schemas: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def _edge_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` less the keywords ``x-handler-checks`` names (``server.documents``): the document declares
+    them, and the handler enforces them with TMF630's codes and messages (``UNKNOWN_SORT_ATTRIBUTE``
+    listing the sortable names, not a regular expression)."""
+    keywords = schema.get("x-handler-checks")
+    if not keywords:
+        return schema
+    found = _edge_schemas.get(id(schema))
+    if found is not None and found[0] is schema:
+        return found[1]
+    edge = {key: value for key, value in schema.items() if key not in keywords}
+    with _lock:
+        _edge_schemas[id(schema)] = (schema, edge)
+    return edge
 
 
 def _format_rule(name: str) -> Any:
@@ -164,17 +188,36 @@ def fast_accepts(schema: dict[str, Any], body: Any) -> bool:
 
 class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  # connexion ships no types
     """connexion's JSON body validator with one validator per body schema, jsonschema-rs in front of
-    jsonschema for valid bodies, and the guard's parse reused."""
+    jsonschema for valid bodies, and the guard's parse reused.
+
+    A refusal names what is wrong in the TMF Error's ``code``: an attribute a closed schema does not declare
+    is ``UNKNOWN_ATTRIBUTE`` (naming it); a failure of a (sub)schema that carries ``x-error-code`` has that
+    code (``callback`` is ``INVALID_CALLBACK`` whether the document or the hub refuses it), a wrong JSON
+    type excepted (that is a malformed request); anything else is connexion's 400 with jsonschema's message.
+    Subclasses choose the schema a body is checked against (``target``: ``server.discriminator`` picks the
+    ``oneOf`` branch its ``@type`` names)."""
 
     @property
     def _validator(self) -> Any:
         return _validator_for(self._schema, Draft4RequestValidator)
 
+    def target(self, body: Any) -> tuple[dict[str, Any], Any]:
+        """The schema ``body`` is validated against and what is validated: the operation's own, the body."""
+        return self._schema, body
+
     def _validate(self, body: Any) -> dict[str, Any] | None:
-        if body is not None and fast_accepts(self._schema, body):
+        if body is None:
+            if not self._nullable:
+                raise BadRequestProblem("Request body must not be empty")
             return None
-        result: dict[str, Any] | None = super()._validate(body)  # the authority and its messages
-        return result
+        schema, candidate = self.target(body)
+        if fast_accepts(schema, candidate):
+            return None
+        try:  # jsonschema is the authority, and words the refusal
+            _validator_for(schema, Draft4RequestValidator).validate(candidate)
+        except ValidationError as exception:
+            raise refusal(exception) from None
+        return None
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         parsed = scope.get(PARSED_BODY_KEY)
@@ -185,11 +228,45 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  
         return parsed[0]
 
 
-def validator_map() -> dict[str, Any]:
-    """connexion's validators, with parameters and JSON bodies validated by the cached validators above."""
+def refusal(exception: ValidationError) -> Exception:
+    """The 400 for a body jsonschema refused (see ``CachedJSONBodyValidator``)."""
+    where = _path(exception)
+    if exception.validator == "additionalProperties" and isinstance(exception.instance, dict):
+        declared = exception.schema.get("properties") or {}
+        unknown = sorted(str(key) for key in exception.instance if key not in declared)
+        if unknown:
+            inside = f" in {where}" if where else ""
+            return UnknownAttribute(
+                f"Unknown attribute {unknown[0]!r}{inside}: the schema does not declare it"
+                + (f" (nor {', '.join(repr(name) for name in unknown[1:])})" if unknown[1:] else "")
+                + ". Only attributes a type declares are accepted.",
+                details={"attributes": unknown, **({"path": where} if where else {})},
+            )
+    message = f"{exception.message}{format_error_with_path(exception=exception)}"
+    code = exception.schema.get("x-error-code") if isinstance(exception.schema, dict) else None
+    if isinstance(code, str) and exception.validator != "type":  # a wrong JSON type stays a malformed request
+        # Not jsonschema's message: it quotes the value, and a value with a code of its own may hold a
+        # secret (a callback's credentials). The rule and the schema's description say what is wanted.
+        description = str(exception.schema.get("description") or "").strip()
+        return InvalidInput(
+            f"{where or 'The body'!s} breaks its {exception.validator} rule"
+            + (f": {description}" if description else "."),
+            code=code,
+        )
+    problem: Exception = BadRequestProblem(detail=message)
+    return problem
+
+
+def _path(exception: ValidationError) -> str:
+    return ".".join(str(part) for part in exception.absolute_path)
+
+
+def validator_map(body_validator: type[CachedJSONBodyValidator] = CachedJSONBodyValidator) -> dict[str, Any]:
+    """connexion's validators, with parameters and JSON bodies validated by the cached validators above
+    (``body_validator``: this module's, or a subclass such as ``server.discriminator``'s)."""
     body = MediaTypeDict(
         {
-            media_type: CachedJSONBodyValidator if validator is JSONRequestBodyValidator else validator
+            media_type: body_validator if validator is JSONRequestBodyValidator else validator
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from common.events.signing import new_secret
 from common.orm import Base, JSONType, UTCDateTime, new_id
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
@@ -43,9 +44,16 @@ DELIVERY_STATES = (PENDING, DELIVERED, DEAD)
 
 
 class EventSubscription(Base):
-    """A listener registered on one API's hub (TMF630 Part 1 §"Notifications", TMF688 EventSubscription)."""
+    """A listener registered on one API's hub (TMF630 Part 1 §"Notifications", TMF688 EventSubscription).
+
+    ``signing_secret`` keys the HMAC of every delivery (``common.events.signing``). It is kept as made,
+    since signing needs the key itself (a hash of it could not sign), and it leaves the server only
+    once, in the 201 of ``POST /hub``: no representation, log line or audit record shows it.
+    """
 
     __tablename__ = "event_subscription"
+    # The table is not audited; should it ever opt in (common.audit.Audited), the secret stays masked.
+    __audit_exclude__ = frozenset({"signing_secret"})
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     api: Mapped[str] = mapped_column(String(64), index=True)  # server.apis ApiEntry.name
@@ -53,6 +61,7 @@ class EventSubscription(Base):
     query: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(128))
+    signing_secret: Mapped[str] = mapped_column(String(64), default=new_secret)
 
 
 class OutboxEvent(Base):

@@ -40,6 +40,9 @@ class MemberTree:
 
     members: dict[str, MemberTree] = field(default_factory=dict)
     open: bool = False
+    # The members the schema requires (a ``fields=`` projection inside this node keeps them, so that a
+    # projected representation still conforms to the schema: ``common.tmf.query.parse_checked_fields``).
+    required: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, **members: MemberTree | None) -> MemberTree:
@@ -80,7 +83,9 @@ class MemberTree:
 
     def union(self, other: MemberTree) -> MemberTree:
         """A new tree declaring what either declares (used for a type and its subclasses)."""
-        merged = MemberTree(members=dict(self.members), open=self.open or other.open)
+        merged = MemberTree(
+            members=dict(self.members), open=self.open or other.open, required=self.required | other.required
+        )
         for name, tree in other.members.items():
             mine = merged.members.get(name)
             merged.members[name] = tree if mine is None or mine is tree else mine.union(tree)
@@ -148,6 +153,9 @@ class _Builder:
         combined = [*schema.get("allOf", ()), *schema.get("oneOf", ()), *schema.get("anyOf", ())]
         for part in combined:
             self._fill(node, document, part)
+        required = schema.get("required")
+        if isinstance(required, list):
+            node.required = node.required | frozenset(str(name) for name in required)
         properties = schema.get("properties")
         if isinstance(properties, dict):
             for name, member in properties.items():
@@ -165,6 +173,7 @@ def _merge_into(node: MemberTree, other: MemberTree) -> None:
         existing = node.members.get(name)
         node.members[name] = tree if existing is None or existing is tree else existing.union(tree)
     node.open = node.open or other.open
+    node.required = node.required | other.required
 
 
 def _may_be_object(schema: dict[str, Any]) -> bool:

@@ -269,7 +269,23 @@ def parse_checked_fields(raw: str, members: MemberTree) -> Fields:
         problem = members.problem(name, what="field")
         if problem is not None:
             raise UnknownField(problem)
+    for name, selection in fields.tree.items():
+        child = members.members.get(name)
+        if selection is not None and child is not None:
+            _keep_required(selection, child)
     return fields
+
+
+def _keep_required(selection: dict[str, Any], node: MemberTree) -> None:
+    """Inside a selected member, keep what its schema requires (``fields=resourceCharacteristic.value``
+    keeps each characteristic's ``name`` too), as ``id``, ``href`` and ``@type`` are kept at the top: a
+    projection is still a valid representation of its schema."""
+    for name in node.required:
+        selection.setdefault(name, None)
+    for name, nested in selection.items():
+        child = node.members.get(name)
+        if nested is not None and child is not None:
+            _keep_required(nested, child)
 
 
 def _field_names(raw: str) -> list[str]:

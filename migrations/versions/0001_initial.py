@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("query", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("signing_secret", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_subscription")),
     )
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
@@ -76,7 +77,7 @@ def upgrade() -> None:
         "resource",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
-        sa.Column("base_type", sa.String(length=64), nullable=False),
+        sa.Column("base_type", sa.String(length=64), nullable=True),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("category", sa.String(length=255), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),

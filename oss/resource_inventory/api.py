@@ -9,9 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from oss.resource_inventory import mapping, service
+from oss.resource_inventory.repository import RESOURCE_QUERY
 from server import conditional, deps
 from server.hub import register_listener, retrieve_listener, unregister_listener
 from server.responses import created, listed, no_content, raw_query_string
+
+# The query rules of these operations, declared in the served document (server.documents).
+QUERY_CONTRACTS = {"listResource": RESOURCE_QUERY, "retrieveResource": RESOURCE_QUERY}
 
 __all__ = [
     "create_resource",

@@ -8,13 +8,12 @@ ones nobody else owns, so an E.164 number cannot be freed or re-assigned behind 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from common.tmf.polymorphism import RegisteredType, TypeRegistry
 from oss.resource_inventory.errors import OwnedElsewhere, UnknownResourceType
 
 # TMF639 v4 state attributes: a change to any of them is a ResourceStateChangeEvent.
@@ -32,61 +31,35 @@ class Ownership:
     api_path: str  # e.g. "/tmf-api/numberPool/v1/telephoneNumber"
 
 
-@dataclass(frozen=True)
-class ResourceType:
-    name: str  # @type
-    base_type: str  # @baseType
-    owner: Ownership | None = None
+# A resource type: its @type, @baseType, owner (``Ownership`` or None) and the attributes its schema declares
+# (``common.tmf.polymorphism``: a registered type's schema is closed, a client subclass is validated as its base).
+ResourceType = RegisteredType
 
 
-@dataclass
-class ResourceTypeRegistry:
+class ResourceTypeRegistry(TypeRegistry):
     """The ``@type`` values TMF639 accepts. Later contexts add theirs from their facade module::
 
     RESOURCE_TYPES.register("TelephoneNumber", base_type="LogicalResource",
                             owner=Ownership("number_pool", "OWNED_BY_NUMBER_POOL", "/tmf-api/..."))
+
+    A type registered without ``attributes`` has its base type's; one with a schema of its own passes the
+    names its served schema declares. ``get`` of an unknown name is a 400 ``UNKNOWN_RESOURCE_TYPE``.
     """
 
-    _types: dict[str, ResourceType] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def register(self, name: str, *, base_type: str = "Resource", owner: Ownership | None = None) -> ResourceType:
-        resource_type = ResourceType(name=name, base_type=base_type, owner=owner)
-        with self._lock:
-            existing = self._types.get(name)
-            if existing is not None and existing != resource_type:
-                raise ValueError(f"resource type {name!r} is already registered as {existing}")
-            self._types[name] = resource_type
-        return resource_type
-
-    def get(self, name: str) -> ResourceType:
-        found = self._types.get(name)
-        if found is None:
-            raise UnknownResourceType(
-                f"Unknown resource @type {name!r}; this inventory knows {', '.join(sorted(self._types))}."
-            )
-        return found
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(sorted(self._types))
-
-    @contextmanager
-    def temporarily(self, *types: ResourceType) -> Iterator[None]:
-        """Register ``types`` for the duration of a block (tests), restoring the registry afterwards."""
-        with self._lock:
-            saved = dict(self._types)
-            self._types.update({resource_type.name: resource_type for resource_type in types})
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._types.clear()
-                self._types.update(saved)
+    def __init__(self, name: str | None = None, **options: Any) -> None:
+        super().__init__(name, **{"unknown_error": UnknownResourceType, **options})
 
 
-RESOURCE_TYPES = ResourceTypeRegistry()
-RESOURCE_TYPES.register("LogicalResource", base_type="Resource")
-RESOURCE_TYPES.register("PhysicalResource", base_type="Resource")
+RESOURCE_TYPES = ResourceTypeRegistry("Resource", default=DEFAULT_TYPE, unknown_error=UnknownResourceType)
+
+
+def register_builtin_types(attributes_of: Callable[[str], Iterable[str]]) -> None:
+    """TMF639's own classes, with the attributes of their served create schemas (``attributes_of(schema)``)."""
+    RESOURCE_TYPES.register("Resource", base_type=None, attributes=attributes_of("BaseResource_Create"))
+    RESOURCE_TYPES.register("LogicalResource", base_type="Resource", attributes=attributes_of("LogicalResource_Create"))
+    RESOURCE_TYPES.register(
+        "PhysicalResource", base_type="Resource", attributes=attributes_of("PhysicalResource_Create")
+    )
 
 
 def ensure_writable(resource_type: ResourceType, acting_context: str | None) -> None:
@@ -109,7 +82,7 @@ class ResourceData:
 
     id: str
     type: str
-    base_type: str
+    base_type: str | None  # None for the base class itself (@type Resource)
     name: str
     category: str | None
     description: str | None

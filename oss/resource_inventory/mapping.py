@@ -57,7 +57,9 @@ def resource_href(resource_id: str) -> str:
 
 def document_of(resource: ResourceData) -> dict[str, Any]:
     """The TMF document without ``href`` (what merge-patch applies to)."""
-    document: dict[str, Any] = {"id": resource.id, "@type": resource.type, "@baseType": resource.base_type}
+    document: dict[str, Any] = {"id": resource.id, "@type": resource.type}
+    if resource.base_type is not None:  # the base class itself (@type Resource) has none
+        document["@baseType"] = resource.base_type
     for attribute, field_name in COLUMN_ATTRIBUTES.items():
         value = getattr(resource, field_name)
         if value is not None:

@@ -41,7 +41,7 @@ class ResourceRow(Audited, Base):
 
     id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
     type: Mapped[str] = mapped_column("type", String(64), index=True)  # @type
-    base_type: Mapped[str] = mapped_column(String(64))  # @baseType
+    base_type: Mapped[str | None] = mapped_column(String(64))  # @baseType (none for @type Resource itself)
     name: Mapped[str] = mapped_column(String(255), index=True)
     category: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)

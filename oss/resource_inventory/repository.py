@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session
 
 from common import tmf
 from common.tmf import DATETIME, column, enum_of, json_array, json_object, json_value
+from oss.resource_inventory.domain import register_builtin_types
 from oss.resource_inventory.models import ResourceRow
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "resource_inventory.yaml"
+# TMF639's own types, with the attributes their served (closed) create schemas declare.
+register_builtin_types(lambda schema: tmf.schema_members(SPEC, schema).members)
 _DOC = ResourceRow.document
 _TABLE: Table = ResourceRow.__table__  # type: ignore[assignment]
 _BY_ID = select(_TABLE).where(_TABLE.c.id == bindparam("resource_id"))

@@ -36,16 +36,16 @@ from common.tmf import (
     parse_item_query,
     parse_list_query,
 )
+from common.tmf.polymorphism import ResolvedType
 from common.uow import UnitOfWork
 from oss.resource_inventory import mapping
 from oss.resource_inventory.domain import (
-    DEFAULT_TYPE,
     RESOURCE_TYPES,
     ResourceData,
     classify_change,
     ensure_writable,
 )
-from oss.resource_inventory.errors import InvalidAttributeValue, ResourceNotFound
+from oss.resource_inventory.errors import ImmutableAttribute, InvalidAttributeValue, ResourceNotFound
 from oss.resource_inventory.models import ResourceRow
 from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository
 
@@ -63,8 +63,8 @@ DELETE_EVENT = "ResourceDeleteEvent"
 def create_resource(uow: UnitOfWork, document: Mapping[str, Any], *, acting_context: str | None = None) -> ResourceData:
     """Create a resource from a TMF639 Resource_Create document (``@type`` defaults to LogicalResource)."""
     fields = _checked(mapping.from_tmf(document))
-    resource_type = RESOURCE_TYPES.get(fields.type or DEFAULT_TYPE)
-    ensure_writable(resource_type, acting_context)
+    resource_type = _resolved(document)
+    ensure_writable(resource_type.schema, acting_context)
     now = clock.now()
     with uow as tx:
         row = ResourceRow(
@@ -93,8 +93,8 @@ def prepare_resource_rows(
     rows = []
     for document in documents:
         fields = _checked(mapping.from_tmf(document))
-        resource_type = RESOURCE_TYPES.get(fields.type or DEFAULT_TYPE)
-        ensure_writable(resource_type, acting_context)
+        resource_type = _resolved(document)
+        ensure_writable(resource_type.schema, acting_context)
         now = clock.now()
         rows.append(
             {
@@ -191,17 +191,17 @@ def patch_resource(
     (If-Match) are checked against the locked row, so a stale ETag is a 412 even in a race."""
     with uow as tx:
         row, before = _lock_writable(ResourceRepository(tx.session), resource_id, acting_context, preconditions)
-        patch = {key: value for key, value in patch.items() if key not in ("href", "@baseType")}
+        _refuse_class_change(before, patch)
+        patch = {key: value for key, value in patch.items() if key not in ("href", "@type", "@baseType")}
         current = mapping.document_of(before)
         merged = merge_patch(current, patch)
         fields = _checked(mapping.from_tmf(merged, resource_id=resource_id))
-        new_type = RESOURCE_TYPES.get(fields.type or DEFAULT_TYPE)
-        ensure_writable(new_type, acting_context)
-        merged["@baseType"] = new_type.base_type
+        resource_type = RESOURCE_TYPES.resolve_stored(before.type, before.base_type)
+        RESOURCE_TYPES.check_attributes(resource_type, merged, ignore=mapping.SERVER_ATTRIBUTES)
         change = classify_change(changed_members(current, merged))
         if change.is_empty:
             return before
-        _apply(row, fields, new_type.name, new_type.base_type)
+        _apply(row, fields)
         try:
             tx.session.flush()
         except StaleDataError:
@@ -245,7 +245,7 @@ def _lock_writable(
     if row is None:
         raise ResourceNotFound(resource_id)
     resource = to_data(row)
-    ensure_writable(RESOURCE_TYPES.get(resource.type), acting_context)
+    ensure_writable(RESOURCE_TYPES.resolve_stored(resource.type, resource.base_type).schema, acting_context)
     if preconditions is not None:
         preconditions.check(entity_tag(resource.version), f"Resource {resource_id}")
     return row, resource
@@ -357,9 +357,30 @@ def _checked(fields: mapping.ResourceFields) -> mapping.ResourceFields:
     return fields
 
 
-def _apply(row: ResourceRow, fields: mapping.ResourceFields, type_name: str, base_type: str) -> None:
-    row.type = type_name
-    row.base_type = base_type
+def _resolved(document: Mapping[str, Any]) -> ResolvedType:
+    """The type a create document names (TMF630 polymorphism: a registered @type, or a subclass of the
+    client's own with a registered @baseType), its attributes checked against that type's schema (400
+    naming an undeclared one: the HTTP path has checked them already, a facade caller has not)."""
+    type_name, base_type = document.get("@type"), document.get("@baseType")
+    resolved = RESOURCE_TYPES.resolve(
+        str(type_name) if type_name is not None else None, str(base_type) if base_type is not None else None
+    )
+    RESOURCE_TYPES.check_attributes(resolved, document, ignore=mapping.SERVER_ATTRIBUTES)
+    return resolved
+
+
+def _refuse_class_change(before: ResourceData, patch: Mapping[str, Any]) -> None:
+    """A resource keeps the class it was created with (TMF630: @type and @baseType name what it is; a PATCH
+    changes its attributes, not what it is). Sending the current values is fine."""
+    for attribute, current in (("@type", before.type), ("@baseType", before.base_type)):
+        if attribute in patch and patch[attribute] != current:
+            raise ImmutableAttribute(
+                f"{attribute} cannot be changed (resource {before.id!r} is {current!r}, the patch says "
+                f"{patch[attribute]!r}); create a new resource of the other type instead."
+            )
+
+
+def _apply(row: ResourceRow, fields: mapping.ResourceFields) -> None:
     for field_name in _COLUMN_FIELDS:
         setattr(row, field_name, fields.columns.get(field_name))
     row.document = dict(fields.attributes)  # a new object, so the ORM (and the audit trail) see the change

@@ -55,6 +55,7 @@ def register(api: httpx.Client, listener: RecordingListener, query: str | None =
     body = {"callback": listener.url, **({"query": query} if query else {})}
     response = api.post(f"{RI}/hub", json=body)
     assert response.status_code == 201, response.text
+    listener.trust(response.json()["secret"])  # it verifies every delivery's signature with it
     return str(response.json()["id"])
 
 
@@ -185,3 +186,22 @@ def test_unregistered_listener_gets_nothing_more(api: httpx.Client, listeners: l
     create(api, name="two")
     staying.wait_for_count(2)
     assert len(leaving.events()) == 1
+
+
+def test_every_delivery_is_signed_for_its_own_listener_and_verifies(
+    api: httpx.Client, listeners: list[RecordingListener]
+) -> None:
+    mine, impostor = listen(listeners), listen(listeners)
+    register(api, mine)
+    response = api.post(f"{RI}/hub", json={"callback": impostor.url})
+    assert response.status_code == 201
+    impostor.trust(api.post(f"{RI}/hub", json={"callback": "http://127.0.0.1:9/x"}).json()["secret"])
+    resource = create(api, name="signed")
+    patch(api, resource, description="signed again")
+
+    received = mine.wait_for_count(2)
+    assert all(attempt.verified for attempt in mine.attempts)
+    assert [attempt.event_id for attempt in mine.attempts] == [event["eventId"] for event in received]
+    # Signed with the impostor's subscription secret, not with the one it trusts: refused, never recorded.
+    wait_until(lambda: list(impostor.attempts), lambda attempts: len(attempts) >= 1)
+    assert impostor.events() == [] and not any(attempt.verified for attempt in impostor.attempts)

@@ -1,5 +1,10 @@
 """A real HTTP listener for hub tests: a threaded ``http.server`` on 127.0.0.1 that records every
-event POSTed to it, can answer with an error status, and can go down and come back on the same port."""
+event POSTed to it, can answer with an error status, and can go down and come back on the same port.
+
+It verifies every delivery as the README tells listeners to (``common.events.signing.verify_signature``,
+the function the README shows): a POST whose ``X-Provisio-Signature`` does not verify with a secret it
+was given (``trust(secret)``, the ``secret`` of the 201 of ``POST /hub``) is answered 401 and never
+recorded, so a test that forgets to trust its subscription's secret gets no events."""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from common.events.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
 from tests.support.ports import free_port
 
 
@@ -18,9 +25,22 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One POST the listener got, recorded or not: its signing headers and whether they verified."""
+
+    event_id: str | None
+    signature: str | None
+    verified: bool
+    status: int
+
+
 class RecordingListener:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, tolerance: float = 300) -> None:
         self.port = port or free_port()
+        self.secrets: list[str] = []  # signing secrets of the subscriptions that deliver here
+        self.tolerance = tolerance  # seconds a signature's timestamp may be away from this clock
+        self.attempts: list[Attempt] = []  # every POST, in arrival order (failed and refused ones too)
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.authorizations: list[str | None] = []  # the Authorization header of each recorded event
@@ -40,15 +60,18 @@ class RecordingListener:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null")
+                raw = self.rfile.read(length)
+                signature = self.headers.get(SIGNATURE_HEADER)
+                verified = listener.verify(raw, signature)
                 with listener._condition:
-                    status = listener.script.pop(0) if listener.script else listener.status
-                if 200 <= status < 300:
-                    with listener._condition:
-                        listener.received.append(body)
+                    # 401: forged, stale or signed with a key this listener was not given.
+                    status = (listener.script.pop(0) if listener.script else listener.status) if verified else 401
+                    listener.attempts.append(Attempt(self.headers.get(EVENT_ID_HEADER), signature, verified, status))
+                    if 200 <= status < 300:
+                        listener.received.append(json.loads(raw or b"null"))
                         listener.paths.append(self.path)
                         listener.authorizations.append(self.headers.get("Authorization"))
-                        listener._condition.notify_all()
+                    listener._condition.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -71,6 +94,17 @@ class RecordingListener:
             self._thread.join(timeout=5)
             self._thread = None
 
+    def trust(self, secret: str) -> RecordingListener:
+        """Accept deliveries signed with ``secret`` (the ``secret`` a registration answered)."""
+        with self._condition:
+            self.secrets.append(secret)
+        return self
+
+    def verify(self, body: bytes, signature: str | None) -> bool:
+        with self._condition:
+            secrets = list(self.secrets)
+        return any(verify_signature(secret, body, signature, self.tolerance) for secret in secrets)
+
     def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
         with self._condition:
             return [event for event in self.received if event_type is None or event.get("eventType") == event_type]
@@ -84,7 +118,11 @@ class RecordingListener:
             while not predicate(self.received):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"listener did not get the expected events in {timeout}s: {self.received}")
+                    refused = sum(1 for attempt in self.attempts if not attempt.verified)
+                    raise AssertionError(
+                        f"listener did not get the expected events in {timeout}s ({refused} POSTs refused for"
+                        f" their signature): {self.received}"
+                    )
                 self._condition.wait(remaining)
             return list(self.received)
 

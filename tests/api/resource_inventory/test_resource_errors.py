@@ -78,7 +78,7 @@ def test_invalid_patch_is_400_and_changes_nothing(tmf: OfficialSpecClient, clean
     created = new_resource(tmf, usageState="idle")
     before = counts(clean_db)
     assert_tmf_error(tmf.patch(f"{BASE}/resource/{created['id']}", {"usageState": "sleeping"}), 400)
-    assert_tmf_error(tmf.patch(f"{BASE}/resource/{created['id']}", {"@type": "Toaster"}), 400, "UNKNOWN_RESOURCE_TYPE")
+    assert_tmf_error(tmf.patch(f"{BASE}/resource/{created['id']}", {"@type": "Toaster"}), 400, "IMMUTABLE_ATTRIBUTE")
     assert counts(clean_db) == before
     assert tmf.get(f"{BASE}/resource/{created['id']}").json() == created
 
@@ -124,10 +124,11 @@ def test_patch_and_delete_of_an_owned_resource_are_409(
     assert tmf.get(f"{BASE}/resource/{owned.id}").json()["@type"] == owned_type
 
 
-def test_patch_that_turns_a_resource_into_an_owned_type_is_409(
+def test_patch_cannot_turn_a_resource_into_an_owned_type(
     tmf: OfficialSpecClient, clean_db: Engine, owned_type: str
 ) -> None:
+    # Issue 14.9: a resource keeps its class, so it cannot become the number pool's either.
     created = new_resource(tmf)
     before = counts(clean_db)
-    assert_tmf_error(tmf.patch(f"{BASE}/resource/{created['id']}", {"@type": owned_type}), 409, "OWNED_BY_NUMBER_POOL")
+    assert_tmf_error(tmf.patch(f"{BASE}/resource/{created['id']}", {"@type": owned_type}), 400, "IMMUTABLE_ATTRIBUTE")
     assert counts(clean_db) == before

@@ -10,19 +10,32 @@ from sqlalchemy.orm import Session, sessionmaker
 from common import clock, events
 from common.events import EventDelivery, EventSubscription, OutboxEvent
 from common.uow import UnitOfWork
+from tests.support.recording_listener import RecordingListener
 
 API = "resourceInventoryManagement"
 
 
-def subscribe(factory: sessionmaker[Session], callback: str, query: str | None = None, api: str = API) -> str:
+def subscribe(
+    factory: sessionmaker[Session],
+    callback: str | RecordingListener,
+    query: str | None = None,
+    api: str = API,
+    *,
+    path: str = "",
+) -> str:
+    """Register a subscription as ``POST /hub`` does; given a listener (``path`` under its URL), hand it
+    the subscription's signing secret, as a real listener keeps the secret of its 201."""
+    url = callback.url + path if isinstance(callback, RecordingListener) else callback + path
     with UnitOfWork(factory) as tx:
         subscription = EventSubscription(
-            api=api, callback=callback, query=query, created_at=clock.now(), created_by="tester"
+            api=api, callback=url, query=query, created_at=clock.now(), created_by="tester"
         )
         tx.session.add(subscription)
         tx.session.flush()
-        subscription_id = subscription.id
+        subscription_id, secret = subscription.id, subscription.signing_secret
         tx.commit()
+    if isinstance(callback, RecordingListener):
+        callback.trust(secret)
     return subscription_id
 
 

@@ -102,7 +102,7 @@ def test_one_event_goes_to_hub_listeners_and_consumers_alike(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     event_id = publish(session_factory)
 
     drain(dispatcher)
@@ -218,7 +218,7 @@ def test_process_without_the_consumer_leaves_its_deliveries_pending(
 def test_fan_out_of_a_batch_writes_every_target_of_every_event_in_one_call(
     session_factory: sessionmaker[Session], echo: EchoConsumer, listener: RecordingListener
 ) -> None:
-    subscribe(session_factory, listener.url, query="eventType=ResourceCreateEvent")
+    subscribe(session_factory, listener, query="eventType=ResourceCreateEvent")
     moment = clock.now()
     with UnitOfWork(session_factory) as tx:
         entries = []

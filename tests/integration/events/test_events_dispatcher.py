@@ -38,7 +38,7 @@ def test_event_is_posted_to_the_callback_and_marked_delivered(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     event_id = publish(session_factory, name="port-1")
 
     assert dispatcher.run_once() == 1
@@ -58,7 +58,7 @@ def test_failed_delivery_is_retried_after_backoff_with_the_same_event_id(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     event_id = publish(session_factory)
     listener.status = 503
 
@@ -82,7 +82,7 @@ def test_delivery_goes_dead_after_max_attempts_and_can_be_redelivered(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     event_id = publish(session_factory)
     listener.stop()  # connection refused on every attempt
 
@@ -110,7 +110,7 @@ def test_delivery_goes_dead_after_max_attempts_and_can_be_redelivered(
 def test_redelivering_a_pending_delivery_is_a_conflict(
     session_factory: sessionmaker[Session], listener: RecordingListener
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     publish(session_factory)
     [(delivery, _)] = deliveries(session_factory)
     with pytest.raises(Conflict), UnitOfWork(session_factory) as tx:
@@ -123,7 +123,7 @@ def test_expired_lease_lets_another_worker_deliver_and_drops_the_late_outcome(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     publish(session_factory)
     other = Dispatcher(session_factory, policy=POLICY, lease=timedelta(seconds=30), worker_id="B")
     try:
@@ -148,7 +148,7 @@ def test_listener_gets_its_events_in_order_and_one_at_a_time(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     event_ids = [publish(session_factory, name=f"r{index}") for index in range(5)]
     listener.status = 500
 
@@ -169,7 +169,7 @@ def test_a_down_listener_does_not_hold_up_another_listener(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    healthy = subscribe(session_factory, listener.url)
+    healthy = subscribe(session_factory, listener)
     subscribe(session_factory, "http://127.0.0.1:9/nobody-home")
     publish(session_factory)
     publish(session_factory)
@@ -188,7 +188,7 @@ def test_failure_in_the_middle_of_a_run_hands_back_the_untried_rest(
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     event_ids = [publish(session_factory, name=f"r{index}") for index in range(4)]
     listener.script = [201, 201, 500]
 
@@ -208,7 +208,7 @@ def test_a_run_of_successes_recorded_late_is_dropped_when_its_lease_was_taken_ov
     listener: RecordingListener,
     fixed_clock: clock.FixedClock,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     for index in range(3):
         publish(session_factory, name=f"r{index}")
     stale = dispatcher.claim()  # worker A takes the run, then stalls past its lease

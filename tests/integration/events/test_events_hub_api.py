@@ -22,7 +22,7 @@ def test_register_answers_201_with_the_subscription_and_location(client: TestCli
     response = client.post(HUB, json=body, headers={"X-User": "crm"})
     assert response.status_code == 201, response.text
     created = response.json()
-    assert created == {"id": created["id"], **body}
+    assert created == {"id": created["id"], **body, "secret": created["secret"]}
     assert response.headers["Location"] == f"http://testserver{HUB}/{created['id']}"
 
     [listed] = client.get(f"{OPS}/eventSubscription").json()

@@ -39,7 +39,7 @@ def _one_delivered_one_dead_one_pending(
 ) -> None:
     worker = Dispatcher(session_factory, policy=RetryPolicy(max_attempts=1), rng=random.Random(1))
     try:
-        good = subscribe(session_factory, listener.url)
+        good = subscribe(session_factory, listener)
         subscribe(session_factory, "http://127.0.0.1:9/nobody-home")  # its delivery goes dead at once
         publish(session_factory, name="old")
         while worker.run_once():

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.pg, pytest.mark.integration]
 def test_row_locked_by_one_worker_is_skipped_not_waited_for(
     session_factory: sessionmaker[Session], listener: RecordingListener
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     publish(session_factory)
     worker = Dispatcher(session_factory, worker_id="B")
     try:
@@ -42,7 +42,7 @@ def test_two_workers_deliver_every_event_exactly_once_in_order(
 ) -> None:
     subscribers = 4
     for index in range(subscribers):
-        subscribe(session_factory, f"{listener.url}/{index}")
+        subscribe(session_factory, listener, path=f"/{index}")
     event_ids = [publish(session_factory, name=f"r{index}") for index in range(25)]
     workers = [
         Dispatcher(session_factory, worker_id=name, batch_size=3, lease=timedelta(minutes=5)) for name in ("A", "B")

@@ -150,7 +150,7 @@ def test_worker_in_another_process_is_woken_by_notify_well_before_its_poll(
     notifier: wakeup.Notifier,
     tmp_path: Path,
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     worker = WorkerProcess(settings.database_url, tmp_path)
     try:
         worker.wait_for_line("listening for event notifications")

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def test_publish_wakes_the_in_process_dispatcher_without_waiting_for_the_poll(
     settings: Settings, clean_db: Engine, session_factory: sessionmaker[Session], listener: RecordingListener
 ) -> None:
-    subscribe(session_factory, listener.url)
+    subscribe(session_factory, listener)
     # An idle poll of a minute: only the commit wake-up can deliver within the test's deadline.
     container = Container(
         settings=dataclasses.replace(settings, dispatch_interval=60.0), engine=clean_db, session_factory=session_factory

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from server.apis import APIS, OPENAPI_DIR
+from server.discriminator import DiscriminatedJSONBodyValidator
 from server.validation import FORMAT_CHECKER, CachedJSONBodyValidator, compiled_validator_for, fast_accepts
 
 
@@ -109,7 +110,8 @@ def test_compiled_validator_is_built_once_per_schema(operation: str, schema: dic
 
 
 def _validator(schema: dict[str, Any]) -> CachedJSONBodyValidator:
-    return CachedJSONBodyValidator(schema=schema, encoding="utf-8", strict_validation=False)
+    """The body validator the application uses (``server.app``): discriminated ``oneOf`` bodies included."""
+    return DiscriminatedJSONBodyValidator(schema=schema, encoding="utf-8", strict_validation=False)
 
 
 def test_a_refused_body_gets_jsonschemas_message_naming_the_field() -> None:

@@ -1,0 +1,79 @@
+"""The documents the server serves: each ``openapi/*.yaml`` of the API table, with the query rules its
+handlers enforce written into it (issue 14.22: the contract says what the server does).
+
+A context's ``api`` module names, per operationId, the ``QuerySpec`` its handler parses the query with::
+
+    QUERY_CONTRACTS = {"listResource": RESOURCE_QUERY, "retrieveResource": RESOURCE_QUERY}
+
+and the served document then declares, for that operation: a ``pattern`` on ``sort`` (the sortable names)
+and on ``fields`` (the member paths of the type's schema), and on every declared filter parameter the rule
+its values follow (non-empty list elements; ``format: date-time`` for a date attribute). The patterns are
+built from the same ``QuerySpec`` the handler checks against (``common.tmf.contract``), so they cannot drift.
+The handler stays the one that enforces them, with TMF630's codes and messages (``UNKNOWN_SORT_ATTRIBUTE``
+listing the sortable names instead of a regular expression): ``x-handler-checks`` names the keywords the
+request validator leaves to it (``server.validation.CachedParameterValidator``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from functools import cache
+from typing import Any
+
+import yaml
+from connexion.json_schema import resolve_refs
+
+from common.tmf import contract
+from common.tmf.query import DATETIME, STRING, ColumnAttribute, QuerySpec
+from server.apis import OPENAPI_DIR, ApiEntry
+
+HANDLER_CHECKS = "x-handler-checks"
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@cache
+def _resolved(spec: str) -> dict[str, Any]:
+    path = OPENAPI_DIR / spec
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    resolved: dict[str, Any] = resolve_refs(raw, base_uri=f"{path.parent}{os.sep}")
+    return resolved
+
+
+def served_document(api: ApiEntry) -> dict[str, Any]:
+    """The document of ``api`` as served: refs resolved, the handlers' query rules declared."""
+    document = _resolved(api.spec)
+    contracts: dict[str, QuerySpec] = getattr(importlib.import_module(api.module), "QUERY_CONTRACTS", {})
+    for item in document.get("paths", {}).values():
+        for method in _METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict) and operation.get("operationId") in contracts:
+                _declare_query_rules(operation, contracts[operation["operationId"]])
+    return document
+
+
+def _declare_query_rules(operation: dict[str, Any], spec: QuerySpec) -> None:
+    parameters = operation.get("parameters", [])
+    for index, parameter in enumerate(parameters):
+        if parameter.get("in") != "query":
+            continue
+        rules = _rules(parameter["name"], spec)
+        if rules:
+            schema = {**parameter.get("schema", {}), **rules}
+            # A copy: the shared parameter of tmf_common.yaml serves other operations with other rules.
+            parameters[index] = {**parameter, "schema": schema}
+
+
+def _rules(name: str, spec: QuerySpec) -> dict[str, Any]:
+    if name == "sort":
+        return {"pattern": contract.sort_pattern(spec), HANDLER_CHECKS: ["pattern"]}
+    if name == "fields":
+        return {"pattern": contract.fields_pattern(spec.members), HANDLER_CHECKS: ["pattern"]}
+    attribute = spec.by_name.get(name)
+    if not isinstance(attribute, ColumnAttribute):
+        return {}
+    if attribute.kind is DATETIME:  # also a date, or a list: the handler reads TMF630's forms
+        return {"format": "date-time", HANDLER_CHECKS: ["format"]}
+    if attribute.kind is STRING:
+        return {"pattern": contract.FILTER_VALUE_PATTERN, HANDLER_CHECKS: ["pattern"]}
+    return {}  # an enum or a number: the document's own schema says it

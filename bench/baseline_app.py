@@ -24,9 +24,10 @@ each request's database work run in Starlette's thread pool as the API's sync ha
   locks: there it runs ``BEGIN IMMEDIATE`` (the database-wide write lock, as the API's writers take it)
   and the same UPDATE without ``FOR UPDATE SKIP LOCKED``, so its takes are serialised by that lock.
 
-Response bodies are encoded by orjson, as the API's are (``server.responses``), and JSON columns written
-with the standard library's ``json.dumps``, as SQLAlchemy writes them: the baseline differs from the API
-only by what the API adds (connexion, validation, the ORM, mapping).
+Response bodies are encoded by orjson, as the API's are (``server.responses``), JSON columns written by the
+API's own column encoder (``server.db.json_text``, orjson) and read with the standard library's
+``json.loads``, as SQLAlchemy reads them for the API: the baseline differs from the API only by what the
+API adds (connexion, validation, the ORM, mapping), never by a faster or slower codec for the same step.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from server.db import json_text
 
 _ids = itertools.count(1)
 
@@ -203,7 +206,7 @@ def insert_resource(database: Database, body: dict[str, Any]) -> dict[str, Any]:
                 None,  # start_operating_date
                 None,  # end_operating_date
                 columns["resource_version"],
-                json.dumps(attributes),
+                json_text(attributes),
                 stamp,
                 stamp,
             ),
@@ -213,14 +216,14 @@ def insert_resource(database: Database, body: dict[str, Any]) -> dict[str, Any]:
                 'INSERT INTO audit_record (recorded_at, actor, request_id, entity_type, entity_id, action, "before",'
                 ' "after") VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
             ),
-            (stamp, "anonymous", uuid.uuid4().hex, "resource", resource_id, "create", "null", json.dumps(audit_after)),
+            (stamp, "anonymous", uuid.uuid4().hex, "resource", resource_id, "create", "null", json_text(audit_after)),
         )
         cursor.execute(
             database.sql(
                 "INSERT INTO event_outbox (event_id, api, event_type, payload, created_at)"
                 " VALUES (?, ?, ?, ?, ?) RETURNING seq"
             ),
-            (event_id, API, "ResourceCreateEvent", json.dumps(payload), stamp),
+            (event_id, API, "ResourceCreateEvent", json_text(payload), stamp),
         )
         cursor.fetchone()
         cursor.execute(

@@ -32,9 +32,9 @@ How it runs (``make bench BENCH=resource``):
    locks). The API figures are recorded against them again as ``resource.create.vs_sql``,
    ``resource.list.p50/.p95.vs_sql`` and ``resource.retrieve.p50/.p95.vs_sql``.
 7. ``resource.create.cpu`` / ``.list.cpu`` / ``.retrieve.cpu`` (ms CPU/req): the server child's CPU time per
-   request (the sum of its threads' run time, /proc/<pid>/task/*/schedstat) over each phase, against the
-   raw-SQL child's (``baseline.sql_insert.cpu`` ...): on a machine shared with other work the one figure
-   that load hardly moves.
+   request (``bench.common.CpuMeter``: its threads' run time, counting threads that ended) over each
+   phase, against the raw-SQL child's (``baseline.sql_insert.cpu`` ...): on a machine shared with other
+   work the one figure that load hardly moves.
 
 Latency ratios are baseline/value, throughput ratios value/baseline: higher is better, 1.0 would mean
 "as fast as an endpoint that does nothing". Client and server share the machine's two cores.

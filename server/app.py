@@ -37,6 +37,7 @@ from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from server.resolver import ContextResolver
 from server.responses import JSONIFIER
+from server.routing import use_prebuilt_handlers
 from server.settings import Settings
 from server.validation import validator_map
 
@@ -74,6 +75,7 @@ def create_app(
     app = connexion.AsyncApp(
         __name__, specification_dir=OPENAPI_DIR, lifespan=_lifespan(container, run_workers), middlewares=middlewares
     )
+    use_prebuilt_handlers(app)  # before add_api: each operation's handler is decorated once, not per request
     for api in APIS:
         app.add_api(
             with_token_url(served_document(api), settings.auth.token_url),

@@ -19,22 +19,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion import request
+from connexion.context import scope
+from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from common.tmf.etag import EntityTag, Preconditions, entity_tag
 from server import deps
 
 
-def _field(name: str) -> str | None:
+def _field(headers: Headers, name: str) -> str | None:
     """A list header's combined value (RFC 9110 §5.3: several lines are one comma-separated list)."""
-    values: list[str] = request.headers.getlist(name)
+    values: list[str] = headers.getlist(name)
     return ", ".join(values) if values else None
 
 
 def preconditions() -> Preconditions:
-    """The request's If-Match and If-None-Match (400 when malformed)."""
-    return Preconditions.parse(_field("if-match"), _field("if-none-match"))
+    """The request's If-Match and If-None-Match (400 when malformed). The headers are read from the ASGI
+    scope, once: each use of ``connexion.request`` builds a new request object."""
+    headers = Headers(raw=scope["headers"])
+    return Preconditions.parse(_field(headers, "if-match"), _field(headers, "if-none-match"))
 
 
 def for_write() -> Preconditions:

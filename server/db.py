@@ -2,13 +2,17 @@
 
 SQLite: WAL, foreign keys on, and ``BEGIN IMMEDIATE`` so that concurrent writers queue on the lock
 instead of failing with "database is locked" halfway through a use case (NOTES.md).
-PostgreSQL: plain READ COMMITTED; allocation code takes row locks with ``SELECT ... FOR UPDATE``.
+PostgreSQL: plain READ COMMITTED; allocation code takes row locks with ``SELECT ... FOR UPDATE``. A pooled
+connection is pinged before use only when it has sat idle in the pool (``PING_AFTER_IDLE_S``), not at every
+checkout as ``pool_pre_ping`` would: that ping was one more round trip per request, a quarter of a GET by
+id's time.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +44,33 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):  # a caller that asked for a ping at every checkout gets it
+        _ping_when_idle(engine)
+    return engine
+
+
+# A connection back from the pool after this long idle is pinged first: the server may have closed it
+# meanwhile (a restart, idle_session_timeout, a proxy's idle cut). One in use a moment ago is alive, and if
+# not, SQLAlchemy sees the disconnect on first use and invalidates the whole pool, as after a ping.
+PING_AFTER_IDLE_S = 5.0
+_IDLE_SINCE = "provisio_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool discards this connection and checks out another (3 tries)
+            raise sqlalchemy.exc.DisconnectionError(f"idle connection lost: {error}") from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

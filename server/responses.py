@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import orjson
-from connexion import request
+from connexion.context import scope
 from connexion.jsonifier import JSONEncoder, Jsonifier
 
 from common.tmf import Page
@@ -15,8 +15,9 @@ from common.tmf import Page
 
 def raw_query_string() -> str:
     """The request's query string as sent: TMF630 filters are parsed from it by ``common.tmf`` (a ``+``
-    stays a plus), not from the framework's decoded parameters."""
-    raw: bytes = request.scope.get("query_string", b"")
+    stays a plus), not from the framework's decoded parameters. Read from the ASGI scope itself: each use of
+    ``connexion.request`` builds a new request object."""
+    raw: bytes = scope.get("query_string", b"")
     return raw.decode("latin-1")
 
 

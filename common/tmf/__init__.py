@@ -39,7 +39,7 @@ from common.tmf.query import (
     percent_decode,
 )
 from common.tmf.spec import component_enum
-from common.tmf.sql import JsonPathEquals, order_by, where_clause
+from common.tmf.sql import JsonPathEquals, ListStatements, order_by, query_shape, where_clause
 
 __all__ = [
     "ALWAYS_KEPT",
@@ -58,6 +58,7 @@ __all__ = [
     "JsonAttribute",
     "JsonPathEquals",
     "ListQuery",
+    "ListStatements",
     "MemberTree",
     "Page",
     "Preconditions",
@@ -88,6 +89,7 @@ __all__ = [
     "parse_list_query",
     "percent_decode",
     "project",
+    "query_shape",
     "schema_members",
     "where_clause",
 ]

@@ -76,8 +76,9 @@ def to_tmf(resource: ResourceData, fields: Fields | None = None) -> dict[str, An
     """The TMF639 Resource a client sees (``href`` from the request's base URL), projected by ``fields``."""
     document = document_of(resource)
     document["href"] = resource_href(resource.id)
-    ordered = {key: document[key] for key in _LEADING if key in document}
-    ordered.update((key, value) for key, value in document.items() if key not in ordered)
+    # The leading members moved out first, the rest appended as they come: one dict copy, no filtering pass.
+    ordered = {key: document.pop(key) for key in _LEADING if key in document}
+    ordered.update(document)
     return project(ordered, fields)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, func, select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from common import tmf
@@ -78,6 +78,10 @@ RESOURCE_QUERY = tmf.QuerySpec(
 )
 
 
+# Count and page statements per list shape, built once (common.tmf.ListStatements).
+_LISTS = tmf.ListStatements(_TABLE, RESOURCE_QUERY)
+
+
 class ResourceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -100,17 +104,10 @@ class ResourceRepository:
     def list(self, query: tmf.ListQuery) -> tuple[list[Row[Any]], int]:
         """One page of rows matching ``query`` (plain rows, as ``find``) and the number of all matching rows
         (two statements)."""
-        condition = tmf.where_clause(query)
+        count, page, params = _LISTS.for_query(query)
         # On the session's connection: Core statements on the table need none of the ORM's execution layer.
         connection = self.session.connection()
-        total = connection.scalar(select(func.count()).select_from(_TABLE).where(condition)) or 0
+        total = connection.scalar(count, params) or 0
         if query.limit == 0 or query.offset >= total:
             return [], total
-        page = (
-            select(_TABLE)
-            .where(condition)
-            .order_by(*tmf.order_by(query, RESOURCE_QUERY))
-            .offset(query.offset)
-            .limit(query.limit)
-        )
-        return list(connection.execute(page)), total
+        return list(connection.execute(page, params)), total

@@ -160,7 +160,7 @@ def retrieve_resource(uow: UnitOfWork, resource_id: str) -> ResourceData:
         row = ResourceRepository(tx.session).find(resource_id)
         if row is None:
             raise ResourceNotFound(resource_id)
-        return to_data(row)
+        return read_data(row)
 
 
 def parse_query(query_string: str) -> ListQuery:
@@ -176,7 +176,7 @@ def parse_retrieve_query(query_string: str) -> Fields | None:
 def list_resources(uow: UnitOfWork, query: ListQuery) -> Page[ResourceData]:
     with uow as tx:
         rows, total = ResourceRepository(tx.session).list(query)
-        return Page(items=[to_data(row) for row in rows], total=total, offset=query.offset, limit=query.limit)
+        return Page(items=[read_data(row) for row in rows], total=total, offset=query.offset, limit=query.limit)
 
 
 def patch_resource(
@@ -271,6 +271,75 @@ def to_data(row: ResourceRow | Row[Any] | SimpleNamespace) -> ResourceData:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.row_version,
+    )
+
+
+# Where each ResourceData field is in a row of the repository's reads (they select every column of the table).
+_READ_POSITIONS = {name: index for index, name in enumerate(ResourceRow.__table__.columns.keys())}
+(
+    _ID,
+    _TYPE,
+    _BASE_TYPE,
+    _NAME,
+    _CATEGORY,
+    _DESCRIPTION,
+    _STATUS,
+    _USAGE,
+    _ADMINISTRATIVE,
+    _OPERATIONAL,
+    _START,
+    _END,
+    _VERSION_TEXT,
+    _DOCUMENT,
+    _CREATED,
+    _UPDATED,
+    _ROW_VERSION,
+) = (
+    _READ_POSITIONS[name]
+    for name in (
+        "id",
+        "type",
+        "base_type",
+        "name",
+        "category",
+        "description",
+        "resource_status",
+        "usage_state",
+        "administrative_state",
+        "operational_state",
+        "start_operating_date",
+        "end_operating_date",
+        "resource_version",
+        "document",
+        "created_at",
+        "updated_at",
+        "row_version",
+    )
+)
+
+
+def read_data(row: Row[Any]) -> ResourceData:
+    """``to_data`` of a row the repository read (``find``, ``list``), by position: a Row's attribute lookup by
+    name is about half a microsecond, 17 of them a tenth of a 100-resource list's CPU time."""
+    values = tuple(row)
+    return ResourceData(
+        id=values[_ID],
+        type=values[_TYPE],
+        base_type=values[_BASE_TYPE],
+        name=values[_NAME],
+        category=values[_CATEGORY],
+        description=values[_DESCRIPTION],
+        resource_status=values[_STATUS],
+        usage_state=values[_USAGE],
+        administrative_state=values[_ADMINISTRATIVE],
+        operational_state=values[_OPERATIONAL],
+        start_operating_date=values[_START],
+        end_operating_date=values[_END],
+        resource_version=values[_VERSION_TEXT],
+        attributes=dict(values[_DOCUMENT] or {}),
+        created_at=values[_CREATED],
+        updated_at=values[_UPDATED],
+        version=values[_ROW_VERSION],
     )
 
 

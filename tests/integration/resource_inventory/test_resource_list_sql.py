@@ -57,13 +57,13 @@ def statement_log(populated: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterato
         log.statements.append(statement)
 
     # The list reads plain rows (no ORM instances): count every row the use case turns into a resource.
-    to_data = service.to_data
+    read_data = service.read_data
 
-    def counting_to_data(row: Any) -> Any:
+    def counting_read_data(row: Any) -> Any:
         log.rows_loaded += 1
-        return to_data(row)
+        return read_data(row)
 
-    monkeypatch.setattr(service, "to_data", counting_to_data)
+    monkeypatch.setattr(service, "read_data", counting_read_data)
     event.listen(populated, "before_cursor_execute", before_cursor_execute)
     yield log
     event.remove(populated, "before_cursor_execute", before_cursor_execute)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from common.tmf import order_by, parse_list_query, where_clause
+from common.tmf import ListStatements, order_by, parse_list_query, where_clause
 from tests.unit.tmf.test_tmf_query import SPEC, THING
 
 PG: Any = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -83,6 +83,41 @@ def ids(db: Connection, query_string: str) -> list[str]:
 )
 def test_filter_selects_the_expected_rows_on_sqlite(db: Connection, query_string: str, expected: list[str]) -> None:
     assert ids(db, query_string) == expected
+    assert listed_ids(db, query_string) == expected  # the same rows from the statements kept per shape
+    assert listed_ids(db, query_string) == expected  # and when they are reused
+
+
+def listed_ids(db: Connection, query_string: str, statements: ListStatements | None = None) -> list[str]:
+    """The ids of a page through ``ListStatements`` (count and page), checking the count against an unpaged
+    page."""
+    statements = statements or LISTS
+    query = parse_list_query(query_string, SPEC)
+    count, page, params = statements.for_query(query)
+    found = [row.id for row in db.execute(page, params)]
+    assert db.scalar(count, params) == len(list(db.execute(page, {**params, "offset": 0, "limit": len(ROWS)})))
+    return found
+
+
+LISTS = ListStatements(THING, SPEC)
+
+
+def test_list_statements_are_reused_for_the_same_shape_with_other_values(db: Connection) -> None:
+    statements = ListStatements(THING, SPEC)
+    first = statements.for_query(parse_list_query("status=available&size.gt=0&sort=-name", SPEC))
+    second = statements.for_query(parse_list_query("status=reserved&size.gt=1&sort=-name&offset=1", SPEC))
+    assert first[0] is second[0] and first[1] is second[1]
+    assert second[2] == {"v0": "reserved", "v1": 1, "offset": 1, "limit": SPEC.default_limit}
+    other = statements.for_query(parse_list_query("status=available,reserved", SPEC))  # two values: another shape
+    assert other[1] is not first[1]
+    assert listed_ids(db, "status=available,reserved&offset=1&limit=1", statements) == ["b"]
+
+
+def test_list_statements_with_a_json_filter_are_built_per_query(db: Connection) -> None:
+    statements = ListStatements(THING, SPEC)
+    first = statements.for_query(parse_list_query("resourceCharacteristic.name=vlan", SPEC))
+    second = statements.for_query(parse_list_query("resourceCharacteristic.name=mtu", SPEC))
+    assert first[1] is not second[1]  # the JSON filter's SQL holds its values
+    assert listed_ids(db, "resourceCharacteristic.name=mtu", statements) == ["a"]
 
 
 @pytest.mark.parametrize(

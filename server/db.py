@@ -142,8 +142,13 @@ SQLITE_BUSY_TIMEOUT_S = 30  # as PRAGMA busy_timeout and the driver's timeout
 READ_ONLY_OPTION = "provisio_read_only"
 
 
+def read_only_engine(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read: same pool, begins without the SQLite write lock."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     """Sessions on ``engine``; ``read_only`` ones share its pool but begin without the SQLite write lock."""
-    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    bind = read_only_engine(engine) if read_only else engine
     # expire_on_commit=False: use cases return plain data built after commit without reloading rows.
     return sessionmaker(bind=bind, expire_on_commit=False, autobegin=False)

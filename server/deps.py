@@ -6,14 +6,15 @@ to hand a transaction to a use case; they never build engines or sessions themse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.uow import UnitOfWork
-from server.db import make_session_factory
+from common.uow import ReadUnitOfWork, UnitOfWork
+from server.db import make_session_factory, read_only_engine
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,9 +28,11 @@ class Container:
     session_factory: sessionmaker[Session]
     auth: AuthState | None = None  # the app's authentication state (server.auth); None in workers
     read_only_session_factory: sessionmaker[Session] = field(init=False)
+    read_only_connect: Callable[[], Connection] = field(init=False)
 
     def __post_init__(self) -> None:
         self.read_only_session_factory = make_session_factory(self.engine, read_only=True)
+        self.read_only_connect = read_only_engine(self.engine).connect
 
 
 _container: Container | None = None
@@ -51,3 +54,9 @@ def uow(*, read_only: bool = False) -> UnitOfWork:
     SQLite they then do not queue behind writers for the write lock."""
     factory = container().read_only_session_factory if read_only else container().session_factory
     return UnitOfWork(factory)
+
+
+def read_uow() -> ReadUnitOfWork:
+    """A fresh read-only unit of work without an ORM session, for use cases that run Core reads only
+    (``common.uow.ReadUnitOfWork``); like ``uow(read_only=True)`` it takes no SQLite write lock."""
+    return ReadUnitOfWork(container().read_only_connect)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Connection, Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from common import tmf
@@ -82,13 +82,19 @@ RESOURCE_QUERY = tmf.QuerySpec(
 _LISTS = tmf.ListStatements(_TABLE, RESOURCE_QUERY)
 
 
+def find_row(connection: Connection, resource_id: str) -> Row[Any] | None:
+    """The row as plain data (same attribute names as ``ResourceRow``), for reading only: a Core statement
+    on any connection, so a read-only unit of work needs no session for it."""
+    return connection.execute(_BY_ID, {"resource_id": resource_id}).first()
+
+
 class ResourceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def find(self, resource_id: str) -> Row[Any] | None:
         """The row as plain data (same attribute names as ``ResourceRow``), for reading only."""
-        return self.session.connection().execute(_BY_ID, {"resource_id": resource_id}).first()
+        return find_row(self.session.connection(), resource_id)
 
     def get_for_update(self, resource_id: str) -> ResourceRow | None:
         """The row, locked until the transaction ends (``FOR UPDATE`` on PostgreSQL; SQLite's

@@ -37,7 +37,7 @@ from common.tmf import (
     parse_list_query,
 )
 from common.tmf.polymorphism import ResolvedType
-from common.uow import UnitOfWork
+from common.uow import Reads, UnitOfWork
 from oss.resource_inventory import mapping
 from oss.resource_inventory.domain import (
     RESOURCE_TYPES,
@@ -47,7 +47,7 @@ from oss.resource_inventory.domain import (
 )
 from oss.resource_inventory.errors import ImmutableAttribute, InvalidAttributeValue, ResourceNotFound
 from oss.resource_inventory.models import ResourceRow
-from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository
+from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository, find_row
 
 logger = logging.getLogger(__name__)
 
@@ -155,9 +155,9 @@ def _data_of(values: Mapping[str, Any]) -> ResourceData:
     return to_data(SimpleNamespace(**{key: values.get(key) for key in _ROW_FIELDS}))
 
 
-def retrieve_resource(uow: UnitOfWork, resource_id: str) -> ResourceData:
+def retrieve_resource(uow: Reads, resource_id: str) -> ResourceData:
     with uow as tx:
-        row = ResourceRepository(tx.session).find(resource_id)
+        row = find_row(tx.connection, resource_id)
         if row is None:
             raise ResourceNotFound(resource_id)
         return read_data(row)

@@ -29,6 +29,12 @@ from common.tmf.query import DATETIME, STRING, ColumnAttribute, QuerySpec
 from server.apis import OPENAPI_DIR, ApiEntry
 
 HANDLER_CHECKS = "x-handler-checks"
+# What the authentication gate (server.auth) can answer any operation that declares security with.
+_GATE_RESPONSES = {
+    "401": "Unauthorized: no credential, or an invalid, expired or revoked one (WWW-Authenticate names the schemes)",
+    "403": "Forbidden: the credential lacks the operation's scope (the Error names it)",
+    "429": "Too Many Requests: too many failed authentications from this client address (Retry-After says when)",
+}
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -47,9 +53,27 @@ def served_document(api: ApiEntry) -> dict[str, Any]:
     for item in document.get("paths", {}).values():
         for method in _METHODS:
             operation = item.get(method)
-            if isinstance(operation, dict) and operation.get("operationId") in contracts:
+            if not isinstance(operation, dict):
+                continue
+            if operation.get("operationId") in contracts:
                 _declare_query_rules(operation, contracts[operation["operationId"]])
+            if operation.get("security", document.get("security")):
+                _declare_gate_responses(operation)
     return document
+
+
+def _declare_gate_responses(operation: dict[str, Any]) -> None:
+    """The 401, 403 and 429 of the authentication gate, shaped like the operation's own 400 (a TMF Error)."""
+    responses = operation.setdefault("responses", {})
+    error = responses.get("400")
+    if not isinstance(error, dict):
+        return
+    for status, description in _GATE_RESPONSES.items():
+        if status not in responses:
+            responses[status] = {**error, "description": description}
+    if "headers" not in responses["429"]:
+        retry_after = {"description": "Seconds until the client address may try again", "schema": {"type": "integer"}}
+        responses["429"] = {**responses["429"], "headers": {"Retry-After": retry_after}}
 
 
 def _declare_query_rules(operation: dict[str, Any], spec: QuerySpec) -> None:

@@ -43,6 +43,22 @@ def test_every_operation_declares_its_400(api: str, method: str, path: str, oper
     assert "400" in operation["responses"], f"{method} {path} of {api}"
 
 
+@pytest.mark.parametrize(
+    ("api", "method", "path", "operation"), OPERATIONS, ids=[f"{a} {m} {p}" for a, m, p, _ in OPERATIONS]
+)
+def test_every_secured_operation_declares_the_gate_answers(
+    api: str, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    # Every served operation is behind the authentication gate, which can answer 401, 403 and 429 (with
+    # Retry-After): a client generator learns them from the contract, shaped as the TMF Error they are.
+    assert operation.get("security"), f"{method} {path} of {api} declares no security"
+    responses = operation["responses"]
+    for status in ("401", "403", "429"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema == responses["400"]["content"]["application/json"]["schema"], (status, method, path)
+    assert "Retry-After" in responses["429"]["headers"], f"{method} {path} of {api}"
+
+
 def _query_contracts() -> list[tuple[str, str, QuerySpec, dict[str, Any]]]:
     import importlib
 

@@ -66,6 +66,7 @@ def start(container: Container) -> Stop:
     if settings.api_dispatch:
         dispatcher = make_dispatcher(container.session_factory, settings)
         runner = make_step_runner(container)
+        runner.on_slot_free = on_step_wake
         purge = PurgeSchedule.from_settings(container.session_factory, settings)
         notifications.listen(_both(on_wake, on_step_wake))
         tasks.append(
@@ -222,7 +223,7 @@ async def _step_loop(
     while not stopping():
         wake.clear()  # before the round, so a schedule during it makes us go round again
         try:
-            worked = await asyncio.to_thread(runner.run_once)
+            worked = await asyncio.to_thread(runner.run_once, wait=False)
             pause = 0.0 if worked else await asyncio.to_thread(steps.idle_pause, runner, interval)
         except Exception:
             logger.exception("durable-step round failed; retrying after %.2fs", interval)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ from common.uow import UnitOfWork
 logger = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
+
+MIN_PAUSE = 0.01  # seconds; see idle_pause
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,14 @@ class StepRunner:
     # Sessions for the idle loop's "when is the next item due" read (on SQLite: no write lock); default
     # ``session_factory``.
     read_session_factory: SessionFactory | None = None
+    # Called from a pool thread when a step started by ``run_once(wait=False)`` ends (a loop's wake-up).
+    on_slot_free: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="durable-step")
         self._rng_lock = threading.Lock()
+        self._slots_lock = threading.Lock()
+        self._in_flight = 0
         self._ensured: dict[str, float] = {}
         self._leases = _Heartbeat(self) if self.heartbeat else None
 
@@ -105,13 +112,41 @@ class StepRunner:
 
     # --- one round -------------------------------------------------------------------------------------
 
-    def run_once(self) -> int:
-        """Run the due sweepers, then one batch of due steps; returns how many items were run."""
+    def run_once(self, *, wait: bool = True) -> int:
+        """Run the due sweepers, then one batch of due steps; returns how many items were run (or started).
+
+        ``wait=False`` (the workers' loops) does not wait for the steps: it claims only as many as there are
+        free slots in the pool and returns, so one slow step (an activation over many devices) never holds
+        up the others; ``on_slot_free`` is called whenever a step ends, to start the next round."""
         with request_context.bind(actor="system"):
             ran = sum(1 for claim in self.claim_sweepers() if self.run_sweeper(claim) is not None)
-            claims = self.claim_steps()
-            ran += sum(1 for _ in self._pool.map(self.run_step, claims))
-        return ran
+            if wait:
+                return ran + sum(1 for _ in self._pool.map(self.run_step, self.claim_steps()))
+            with self._slots_lock:
+                free = self.concurrency - self._in_flight
+            claims = self.claim_steps(limit=min(self.batch_size, free)) if free > 0 else []
+            for claim in claims:
+                with self._slots_lock:
+                    self._in_flight += 1
+                self._pool.submit(self._run_in_slot, claim)
+        return ran + len(claims)
+
+    def _run_in_slot(self, claim: StepClaim) -> None:
+        try:
+            self.run_step(claim)
+        except Exception:
+            logger.exception("step %s/%s: recording its outcome failed", claim.kind, claim.key)
+        finally:
+            with self._slots_lock:
+                self._in_flight -= 1
+            if self.on_slot_free is not None:
+                self.on_slot_free()
+
+    @property
+    def in_flight(self) -> int:
+        """Steps started by ``run_once(wait=False)`` and not finished yet."""
+        with self._slots_lock:
+            return self._in_flight
 
     def next_due(self) -> datetime | None:
         """The earliest due time among this process's sweepers and claimable steps (None: nothing)."""
@@ -136,7 +171,7 @@ class StepRunner:
 
     # --- steps -----------------------------------------------------------------------------------------
 
-    def claim_steps(self) -> list[StepClaim]:
+    def claim_steps(self, limit: int | None = None) -> list[StepClaim]:
         """Lease up to ``batch_size`` due steps of the locally registered kinds (oldest due first). A step
         whose previous lease expired counts that attempt as failed; at the budget it goes ``dead``."""
         kinds = registered_steps()
@@ -162,7 +197,7 @@ class StepRunner:
                     DurableStep.kind.in_(sorted(kinds)),
                 )
                 .order_by(DurableStep.due_at, DurableStep.id)
-                .limit(self.batch_size)
+                .limit(limit or self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
@@ -407,48 +442,53 @@ class _Held:
 
 
 class _Heartbeat:
-    """One thread per runner that renews the leases of the items being run, every third of the shortest
-    lease held (wall time)."""
+    """One thread per runner that renews the lease of each item being run once a third of its lease has
+    passed since it was claimed or last renewed (wall time)."""
 
     def __init__(self, runner: StepRunner) -> None:
         self._runner = runner
-        self._held: set[tuple[str, str, int, timedelta]] = set()
+        self._held: dict[tuple[str, str, int, timedelta], float] = {}  # item -> monotonic time of last renewal
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def hold(self, item: tuple[str, str, int, timedelta]) -> None:
         with self._lock:
-            self._held.add(item)
+            self._held[item] = time.monotonic()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="durable-step-lease", daemon=True)
                 self._thread.start()
 
     def drop(self, item: tuple[str, str, int, timedelta]) -> None:
         with self._lock:
-            self._held.discard(item)
+            self._held.pop(item, None)
 
     def stop(self) -> None:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(5.0)
 
+    def _tick(self) -> float:
+        with self._lock:
+            shortest = min((item[3].total_seconds() for item in self._held), default=self._runner.lease.total_seconds())
+        return max(0.02, shortest / 6)
+
     def _run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._stopping.wait(self._tick()):
+            now = time.monotonic()
             with self._lock:
-                held = list(self._held)
-            period = min((item[3].total_seconds() for item in held), default=self._runner.lease.total_seconds()) / 3
-            if self._stopping.wait(max(period, 0.05)):
-                return
-            for item in held:
-                with self._lock:
-                    if item not in self._held:
-                        continue
+                due = [item for item, renewed in self._held.items() if now - renewed >= item[3].total_seconds() / 3]
+            for item in due:
                 try:
-                    if not self._runner.renew(item):
-                        logger.warning("%s %s: lease lost (attempt %d)", item[0], item[1], item[2])
+                    kept = self._runner.renew(item)
                 except Exception:
                     logger.warning("renewing the lease of %s %s failed", item[0], item[1], exc_info=True)
+                    continue
+                with self._lock:
+                    if item in self._held:
+                        self._held[item] = now
+                if not kept:
+                    logger.warning("%s %s: lease lost (attempt %d)", item[0], item[1], item[2])
 
 
 def run_forever(
@@ -463,11 +503,12 @@ def run_forever(
     this process, or a PostgreSQL notification from another)."""
     wake = wake or threading.Event()
     remove = events.add_commit_listener(wake.set)
+    runner.on_slot_free = wake.set
     try:
         while not stop.is_set():
             wake.clear()
             try:
-                worked = runner.run_once()
+                worked = runner.run_once(wait=False)
                 pause = 0.0 if worked else idle_pause(runner, interval)
             except Exception:
                 logger.exception("durable-step round failed; retrying after %.2fs", interval)
@@ -480,7 +521,11 @@ def run_forever(
 
 def idle_pause(runner: StepRunner, interval: float) -> float:
     """Seconds to sleep when a round found nothing: until the next due time, at most ``interval``."""
+    if runner.in_flight >= runner.concurrency:
+        return interval  # every slot busy: ``on_slot_free`` wakes the loop when one frees
     due = runner.next_due()
     if due is None:
         return interval
-    return max(0.0, min(interval, (due - clock.now()).total_seconds()))
+    # A floor: something due but not claimable this instant (locked by another runner's claim) is retried
+    # shortly, without spinning.
+    return max(MIN_PAUSE, min(interval, (due - clock.now()).total_seconds()))

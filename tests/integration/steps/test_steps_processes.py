@@ -220,3 +220,38 @@ def test_a_sweeper_runs_once_per_interval_across_racing_runners(
     for runner in runners:
         runner.close()
     assert len(sweeps) == 3
+
+
+def test_a_slow_step_does_not_hold_up_the_others_in_the_workers_loop(
+    session_factory: sessionmaker[Session], registry
+) -> None:
+    release, fast_done = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def run(ctx: steps.StepContext) -> None:
+        if ctx.key == "slow":
+            assert release.wait(10)
+        finished.append(ctx.key)
+        if len(finished) == 3:
+            fast_done.set()
+
+    registry.step("test.mixed", run)
+    schedule(session_factory, "test.mixed", "slow")
+    runner = steps.StepRunner(session_factory, concurrency=2, batch_size=1, heartbeat=False)
+    stop, wake = threading.Event(), threading.Event()
+    loop = threading.Thread(
+        target=steps.run_forever, args=(runner,), kwargs={"interval": 5.0, "stop": stop, "wake": wake}
+    )
+    loop.start()
+    try:
+        for key in ("f1", "f2", "f3"):
+            schedule(session_factory, "test.mixed", key)  # each commit wakes the loop
+        assert fast_done.wait(10), f"only {finished} finished beside the slow step"
+        assert "slow" not in finished
+    finally:
+        release.set()
+        stop.set()
+        wake.set()
+        loop.join(10)
+        runner.close()
+    assert sorted(finished) == ["f1", "f2", "f3", "slow"]

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case, literal, update
 from sqlalchemy.orm import Session
 
 from common import clock
-from common.steps.lease import fenced_update
+from common.orm import UTCDateTime
 from common.steps.models import DONE, PENDING, RUNNING, WAITING, DurableStep
 from common.steps.registry import UnitOfWorkFactory
 from common.uow import UnitOfWork
@@ -47,6 +48,7 @@ class StepContext:
     waiting: bool = field(default=False, init=False)
     wait_until: datetime | None = field(default=None, init=False)
     recorded: bool = field(default=False, init=False)
+    state: str = field(default="", init=False)  # as recorded
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
@@ -68,13 +70,33 @@ class StepContext:
         self._record_in(session, done=False, until=until)
 
     def _record_in(self, session: Session, *, done: bool, until: datetime | None) -> None:
-        row = session.get(DurableStep, self.step_id, with_for_update=True, populate_existing=True)
-        if row is None or row.state != RUNNING or row.attempts != self.claim:
+        """One fenced UPDATE: done or waiting, or pending again at ``rescheduled_at`` when a schedule or a
+        wake arrived during this attempt (``outcome_values`` says the same in Python)."""
+        now = clock.now()
+        rescheduled = DurableStep.rescheduled_at.is_not(None)
+        # Typed as the columns, so that SQLite stores them in UTC like every other timestamp.
+        until_value = literal(None if done else until, UTCDateTime())
+        finished = literal(now, UTCDateTime()) if done else DurableStep.finished_at
+        result = session.execute(
+            update(DurableStep)
+            .where(DurableStep.id == self.step_id, DurableStep.attempts == self.claim, DurableStep.state == RUNNING)
+            .values(
+                state=case((rescheduled, PENDING), else_=DONE if done else WAITING),
+                due_at=case((rescheduled, DurableStep.rescheduled_at), else_=until_value),
+                finished_at=case((rescheduled, DurableStep.finished_at), else_=finished),
+                rescheduled_at=None,
+                claimed_by=None,
+                last_error=None,
+                failures=0,
+                updated_at=now,
+            )
+            .returning(DurableStep.state)
+            .execution_options(synchronize_session=False)
+        )
+        state = result.scalar()
+        if state is None:
             raise StepSuperseded(f"step {self.kind}/{self.key}: attempt {self.claim} no longer holds it")
-        values = outcome_values(row.rescheduled_at, done=done, until=until, now=clock.now())
-        if not fenced_update(session, DurableStep, DurableStep.id, self.step_id, self.claim, RUNNING, values):
-            raise StepSuperseded(f"step {self.kind}/{self.key}: attempt {self.claim} no longer holds it")
-        self.recorded = True
+        self.recorded, self.state = True, str(state)
 
 
 def outcome_values(

@@ -270,11 +270,10 @@ class StepRunner:
                     context.wait_in(session, context.wait_until)
                 else:
                     context.complete_in(session)
-                state = str(session.get(DurableStep, claim.step_id).state)  # type: ignore[union-attr]
         except StepSuperseded:
             logger.info("step %s/%s: attempt %d superseded; outcome dropped", claim.kind, claim.key, claim.claim)
             return ""
-        return state
+        return context.state
 
     def _record_step_failure(
         self, claim: StepClaim, kind: StepKind | None, error: BaseException, *, count: bool = True

@@ -4,9 +4,10 @@ change that needs it committed, like an outbox event)."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, case, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,22 +42,38 @@ def schedule_step(session: Session, kind: str, *, key: str, due_at: datetime, pa
     if due_at.tzinfo is None:
         raise ValueError("naive due_at given to schedule_step; use common.clock.now()")
     now = clock.now()
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    row = {
+        "id": new_id(),
+        "kind": kind,
+        "key": key,
+        "payload": payload,
+        "due_at": due_at,
+        "now": now,
+    }
+    step_id = str(connection.execute(_upsert(connection.dialect.name), row).scalar_one())
+    events.wake_dispatcher_after_commit(session)  # the runners re-read their next due time
+    return step_id
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """The upsert of ``schedule_step``, built once per dialect (building it cost more than running it)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(DurableStep).values(
-        id=new_id(),
-        kind=kind,
-        key=key,
+    upsert = insert(_STEP).values(
+        id=bindparam("id"),
+        kind=bindparam("kind"),
+        key=bindparam("key"),
         state=PENDING,
-        payload=payload,
-        due_at=due_at,
+        payload=bindparam("payload", type_=_STEP.c.payload.type),
+        due_at=bindparam("due_at", type_=_STEP.c.due_at.type),
         attempts=0,
         failures=0,
-        created_at=now,
-        updated_at=now,
+        created_at=bindparam("now", type_=_STEP.c.created_at.type),
+        updated_at=bindparam("now", type_=_STEP.c.updated_at.type),
     )
     running = _STEP.c.state == RUNNING
-    statement = upsert.on_conflict_do_update(
+    return upsert.on_conflict_do_update(
         index_elements=["kind", "key"],
         set_={
             "payload": upsert.excluded.payload,
@@ -66,12 +83,9 @@ def schedule_step(session: Session, kind: str, *, key: str, due_at: datetime, pa
             "rescheduled_at": case((running, upsert.excluded.due_at), else_=None),
             "failures": case((running, _STEP.c.failures), else_=0),
             "finished_at": case((running, _STEP.c.finished_at), else_=None),
-            "updated_at": now,
+            "updated_at": upsert.excluded.updated_at,
         },
     ).returning(_STEP.c.id)
-    step_id = str(session.connection().execute(statement).scalar_one())
-    events.wake_dispatcher_after_commit(session)  # the runners re-read their next due time
-    return step_id
 
 
 def wake_step(session: Session, kind: str, key: str) -> bool:

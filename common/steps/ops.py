@@ -68,6 +68,7 @@ def retry_step(session: Session, step_id: str) -> dict[str, Any]:
         raise StepNotDead(f"Durable step {step_id} is {step.state}; only a dead step can be retried.")
     now = clock.now()
     step.state, step.due_at, step.failures, step.updated_at, step.claimed_by = PENDING, now, 0, now, None
+    step.rescheduled_at = None
     session.flush()
     events.wake_dispatcher_after_commit(session)
     return step_json(step)

@@ -190,6 +190,7 @@ class StepRunner:
                     DurableStep.failures,
                     DurableStep.state,
                     DurableStep.claimed_by,
+                    DurableStep.rescheduled_at,
                 )
                 .where(
                     DurableStep.state.in_(CLAIMABLE_STATES),
@@ -203,8 +204,19 @@ class StepRunner:
             for row in rows:
                 kind = kinds[row.kind]
                 failures = row.failures
-                values: dict[str, Any] = {"updated_at": now}
-                if row.state == RUNNING:  # its lease expired: the runner that held it died (or hung)
+                # This claim serves any schedule or wake that arrived during a previous attempt.
+                values: dict[str, Any] = {"updated_at": now, "rescheduled_at": None}
+                if row.state == RUNNING and row.rescheduled_at is not None and row.rescheduled_at > now:
+                    # Its runner died after the step was rescheduled for later: due then, with a fresh budget.
+                    session.execute(
+                        update(DurableStep)
+                        .where(DurableStep.id == row.id)
+                        .values(**values, state=PENDING, due_at=row.rescheduled_at, failures=0, claimed_by=None)
+                    )
+                    continue
+                if row.state == RUNNING and row.rescheduled_at is not None:
+                    failures = 0  # rescheduled (or woken) meanwhile: a new request, a fresh budget
+                elif row.state == RUNNING:  # its lease expired: the runner that held it died (or hung)
                     failures += 1
                     values["last_error"] = f"lease expired (held by {row.claimed_by})"[:500]
                     logger.warning("step %s/%s: lease of %s expired; taking over", row.kind, row.key, row.claimed_by)

@@ -390,3 +390,24 @@ def test_a_sweep_changes_data_through_the_units_of_work_it_is_given(
     with session_factory() as session, session.begin():
         row = session.get(steps.Sweeper, "test.expire")
         assert row is not None and row.last_changed == 2
+
+
+def test_a_step_rescheduled_for_later_while_its_runner_died_runs_at_the_new_time_not_at_the_takeover(
+    session_factory: sessionmaker[Session], fixed_clock: clock.FixedClock, registry, make_runner: Runner
+) -> None:
+    seen: list[dict] = []
+    registry.step("test.timer", lambda ctx: seen.append(ctx.payload))
+    schedule(session_factory, "test.timer", "a", payload={"v": 1})
+    dead_runner, survivor = make_runner(worker_id="A"), make_runner(worker_id="B")
+    (lost,) = dead_runner.claim_steps()  # A dies while running it ...
+    later = fixed_clock.now() + timedelta(hours=1)
+    schedule(session_factory, "test.timer", "a", due_at=later, payload={"v": 2})  # ... and it is moved to later
+
+    fixed_clock.advance(timedelta(seconds=31))  # A's lease ended
+    assert survivor.run_once() == 0
+    row = step_row(session_factory, "test.timer", "a")
+    assert (row.state, row.due_at, row.rescheduled_at) == (steps.PENDING, later, None)
+    fixed_clock.advance(timedelta(hours=1))
+    assert survivor.run_once() == 1
+    assert seen == [{"v": 2}]
+    assert dead_runner.run_step(lost) == ""

@@ -36,6 +36,7 @@ SCOPES: dict[str, str] = {
     "resourceInventory:write": "Create, change and delete TMF639 resources",
     "audit:read": "Read the audit trail",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
+    "steps:admin": "See durable steps and sweepers; retry dead steps",
     "auth:admin": "Create, list and revoke API tokens",
 }
 

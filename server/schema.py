@@ -16,6 +16,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "common.audit",
     "oss.resource_inventory.models",
     "server.auth.models",
+    "server.idempotency.models",
 )
 
 

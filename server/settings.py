@@ -14,6 +14,8 @@
 | PROVISIO_API_DISPATCH | 1 | the API process delivers events; 0 leaves it to ``provisio worker`` processes |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
+| PROVISIO_IDEMPOTENCY_TTL | 86400 | seconds an ``Idempotency-Key`` is remembered (then purged with the events) |
+| PROVISIO_TEST_EXIT_BEFORE_IDEMPOTENT_ANSWER | false | test hook: the process exits between a keyed POST's commit and the keeping of its answer |
 | PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
 | PROVISIO_AUTH, PROVISIO_SECRET_KEY, PROVISIO_JWKS, ... | see ``server/auth/settings.py`` | authentication |
 """
@@ -72,6 +74,8 @@ class Settings:
     event_retention: float = 7 * 24 * 3600.0
     purge_interval: float = 3600.0
     api_dispatch: bool = True
+    idempotency_ttl: float = 24 * 3600.0
+    exit_before_idempotent_answer: bool = False  # a test hook only (tests/e2e/test_idempotency_crash.py)
     auth: AuthSettings = field(default_factory=AuthSettings)
 
     @property
@@ -99,6 +103,8 @@ class Settings:
             event_retention=float(os.environ.get("PROVISIO_EVENT_RETENTION", str(7 * 24 * 3600))),
             purge_interval=float(os.environ.get("PROVISIO_PURGE_INTERVAL", "3600")),
             api_dispatch=_flag("PROVISIO_API_DISPATCH", default=True),
+            idempotency_ttl=float(os.environ.get("PROVISIO_IDEMPOTENCY_TTL", str(24 * 3600))),
+            exit_before_idempotent_answer=_flag("PROVISIO_TEST_EXIT_BEFORE_IDEMPOTENT_ANSWER"),
             auth=AuthSettings.from_env(),
         )
 

@@ -14,9 +14,11 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
+from common.audit import AuditRecord
 from common.errors import Conflict, InvalidInput, Unprocessable
+from common.events import EventDelivery, OutboxEvent
 from server.idempotency import store
-from server.idempotency.models import MAX_KEY_LENGTH, PATH_MAX_LENGTH
+from server.idempotency.models import MAX_KEY_LENGTH, PATH_MAX_LENGTH, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -78,7 +80,9 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes, parsed: tuple
 # --- effects --------------------------------------------------------------------------------------------
 
 # Tables a use case writes besides its own entity: never "the effect".
-INFRASTRUCTURE_TABLES = {"outbox_event", "event_delivery", "audit_record", "idempotency_key"}
+INFRASTRUCTURE_TABLES = frozenset(
+    model.__tablename__ for model in (OutboxEvent, EventDelivery, AuditRecord, IdempotencyRecord)
+)
 
 Renderer = Callable[[str, str], "store.Answer | None"]
 

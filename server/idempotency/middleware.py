@@ -75,7 +75,9 @@ class IdempotencyEntry:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method") == "POST":
-            scope[APP_KEY] = (self.app, scope.get("root_path", ""))
+            # The scope as the outer middlewares made it (authentication state, actor holder): the GET of
+            # a re-render starts from a copy of it, before anything below adds to it.
+            scope[APP_KEY] = (self.app, dict(scope))
         await self.app(scope, receive, send)
 
 
@@ -270,21 +272,19 @@ async def _get_through_app(scope: Scope, path: str, location: str) -> store.Answ
     entry = scope.get(APP_KEY)
     if entry is None:
         return None
-    app, root_path = entry
-    headers = [(name, value) for name, value in scope["headers"] if name not in _NOT_FOR_GET]
+    app, outer_scope = entry
+    headers = [(name, value) for name, value in outer_scope["headers"] if name not in _NOT_FOR_GET]
+    extensions = {
+        name: value for name, value in (outer_scope.get("extensions") or {}).items() if not name.startswith("connexion")
+    }
     get_scope: Scope = {
-        "type": "http",
-        "asgi": scope.get("asgi", {"version": "3.0"}),
-        "http_version": scope.get("http_version", "1.1"),
+        **{name: value for name, value in outer_scope.items() if name != APP_KEY},
         "method": "GET",
-        "scheme": scope.get("scheme", "http"),
-        "server": scope.get("server"),
-        "client": scope.get("client"),
-        "root_path": root_path,
         "path": path,
         "raw_path": path.encode("utf-8"),
         "query_string": b"",
         "headers": headers,
+        "extensions": extensions,
     }
     messages: list[Message] = []
 

@@ -83,8 +83,13 @@ def insert_key(connection: Connection, values: dict[str, Any]) -> bool:
     True (this one inserted) if it rolled back. So two requests with one key never both commit."""
     dialect = connection.dialect.name
     insert: Callable[..., Any] = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_TABLE).values(**values).on_conflict_do_nothing(index_elements=["actor", "key"])
-    return bool(connection.execute(statement).rowcount)
+    statement = (
+        insert(_TABLE)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["actor", "key"])
+        .returning(_COLUMNS.key)  # rowcount is not to be trusted here: psycopg reported 1 for a conflict
+    )
+    return connection.execute(statement).first() is not None
 
 
 def save_answer(connection: Connection, slot: Slot, answer: Answer) -> None:

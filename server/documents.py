@@ -77,7 +77,7 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
         " headers, body, plus `Idempotent-Replayed: true`) and changes nothing. The same key on another"
         " request is a 422, a retry while the first is still being processed a 409. A request that changed"
         " nothing (a refused one) leaves the key free. Keys are kept for PROVISIO_IDEMPOTENCY_TTL seconds"
-        " (24 hours). 1 to 255 printable ASCII characters, as a Structured Field String (`\"a-uuid\"`)"
+        ' (24 hours). 1 to 255 printable ASCII characters, as a Structured Field String (`"a-uuid"`)'
         " or bare."
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 257},

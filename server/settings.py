@@ -15,7 +15,7 @@
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
 | PROVISIO_IDEMPOTENCY_TTL | 86400 | seconds an ``Idempotency-Key`` is remembered (then purged with the events) |
-| PROVISIO_TEST_EXIT_BEFORE_IDEMPOTENT_ANSWER | false | test hook: the process exits between a keyed POST's commit and the keeping of its answer |
+| PROVISIO_TEST_EXIT_BEFORE_IDEMPOTENT_ANSWER | false | test hook: exit between a keyed POST's commit and its answer |
 | PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
 | PROVISIO_AUTH, PROVISIO_SECRET_KEY, PROVISIO_JWKS, ... | see ``server/auth/settings.py`` | authentication |
 """

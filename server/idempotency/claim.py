@@ -129,7 +129,9 @@ def _created_entity(session: Session, _flush_context: UOWTransaction) -> None:
         name = str(getattr(table, "name", ""))
         if name in INFRASTRUCTURE_TABLES:
             continue
-        values = [state.dict.get(state.mapper.get_property_by_column(column).key) for column in state.mapper.primary_key]
+        values = [
+            state.dict.get(state.mapper.get_property_by_column(column).key) for column in state.mapper.primary_key
+        ]
         session.info[_EFFECT_KEY] = Effect(name, "/".join(str(value) for value in values))
         return
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.idempotency.models import IdempotencyRecord
 
-_TABLE = IdempotencyRecord.__table__
+_TABLE = cast(Table, IdempotencyRecord.__table__)
 _COLUMNS = _TABLE.c
 
 
@@ -116,4 +116,4 @@ def purge_expired(connection: Connection, now: datetime, batch_size: int = 5_000
         .limit(1)
     ).scalar()
     result = connection.execute(delete(_TABLE).where(_COLUMNS.expires_at <= (cutoff or now)))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)

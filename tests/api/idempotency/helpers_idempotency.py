@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
-from common.events import OutboxEvent
 from common.audit import AuditRecord
+from common.events import OutboxEvent
 from oss.resource_inventory.models import ResourceRow
 from server.idempotency import REPLAYED_HEADER, IdempotencyRecord
 

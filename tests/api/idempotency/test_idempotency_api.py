@@ -223,7 +223,9 @@ def test_expired_keys_are_purged_with_the_events(
     fixed_clock.advance(timedelta(hours=12))
     _post(client, "young")
     fixed_clock.advance(timedelta(hours=12, seconds=1))
-    purged = PurgeSchedule(make_session_factory(clean_db), retention=None).run_now()  # events kept forever: keys still go
+    purged = PurgeSchedule(
+        make_session_factory(clean_db), retention=None
+    ).run_now()  # events kept forever: keys still go
     assert purged == 1
     with clean_db.connect() as connection:
         assert list(connection.execute(select(IdempotencyRecord.key)).scalars()) == ["young"]

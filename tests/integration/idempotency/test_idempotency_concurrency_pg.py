@@ -43,30 +43,32 @@ def second_server(live_server: LiveServer, settings: Settings) -> Iterator[LiveS
     server.stop()
 
 
+def _contend(servers: tuple[LiveServer, ...], key: str) -> list[httpx.Response]:
+    """``CLIENTS`` POSTs with one key, released at once, spread over ``servers``."""
+    barrier = threading.Barrier(CLIENTS)
+    answers: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def post(server: LiveServer) -> None:
+        with httpx.Client(base_url=server.url, headers={**server.headers, "Idempotency-Key": key}, timeout=30) as http:
+            barrier.wait()
+            response = http.post(RESOURCES, json=BODY)
+        with lock:
+            answers.append(response)
+
+    threads = [threading.Thread(target=post, args=(servers[index % len(servers)],)) for index in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return answers
+
+
 def test_concurrent_duplicates_through_two_servers_make_one_resource(
     live_server: LiveServer, second_server: LiveServer, clean_db: Engine
 ) -> None:
     for round_number in range(3):
-        key = f"contended-{round_number}"
-        barrier = threading.Barrier(CLIENTS)
-        answers: list[httpx.Response] = []
-        lock = threading.Lock()
-
-        def post(server: LiveServer, key: str = key, barrier: threading.Barrier = barrier) -> None:
-            headers = {**server.headers, "Idempotency-Key": key}
-            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-                barrier.wait()
-                response = http.post(RESOURCES, json=BODY)
-            with lock:
-                answers.append(response)
-
-        threads = [
-            threading.Thread(target=post, args=((live_server, second_server)[index % 2],)) for index in range(CLIENTS)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        answers = _contend((live_server, second_server), f"contended-{round_number}")
         statuses = sorted(response.status_code for response in answers)
         assert len(answers) == CLIENTS
         assert set(statuses) <= {201, 409}, statuses

@@ -32,7 +32,7 @@ from server.auth.state import AuthState
 from server.db import make_engine, make_session_factory
 from server.discriminator import DiscriminatedJSONBodyValidator
 from server.documents import served_document
-from server.idempotency import IdempotencyEntry, IdempotencyMiddleware
+from server.idempotency import IdempotencyMiddleware
 from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
@@ -99,12 +99,12 @@ def create_app(
     )
     if settings.auth.enabled:  # after the security check: the authenticated subject becomes the actor
         app.add_middleware(IdentityMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
-    # Idempotency-Key (server.idempotency): the entry outside routing keeps the whole app for re-rendering a
-    # lost answer; the middleware after identity (a key is the authenticated user's), before validation.
-    app.add_middleware(IdempotencyEntry, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # Idempotency-Key (server.idempotency): after identity (a key is the authenticated user's), before
+    # validation; it renders a lost answer again by a GET through the whole app.
     app.add_middleware(
         IdempotencyMiddleware,
         position=MiddlewarePosition.BEFORE_VALIDATION,
+        application=app,
         ttl_seconds=settings.idempotency_ttl,
         exit_before_answer=settings.exit_before_idempotent_answer,
     )

@@ -29,6 +29,7 @@ from connexion.json_schema import resolve_refs
 
 from common.tmf import contract
 from common.tmf.query import DATETIME, STRING, ColumnAttribute, QuerySpec
+from server import idempotency
 from server.apis import OPENAPI_DIR, ApiEntry
 
 HANDLER_CHECKS = "x-handler-checks"
@@ -77,10 +78,10 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
         " headers, body, plus `Idempotent-Replayed: true`) and changes nothing. The same key on another"
         " request is a 422, a retry while the first is still being processed a 409. A request that changed"
         " nothing (a refused one) leaves the key free. Keys are kept for PROVISIO_IDEMPOTENCY_TTL seconds"
-        ' (24 hours). 1 to 255 printable ASCII characters, as a Structured Field String (`"a-uuid"`)'
-        " or bare."
+        " (24 hours). 1 to 255 printable ASCII characters (no double quote or backslash, no space at either"
+        ' end), as a Structured Field String (`"a-uuid"`) or bare.'
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 257},
+    "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN},
 }
 _IDEMPOTENCY_RESPONSES = {
     "409": "Conflict; also a retry whose Idempotency-Key is still being processed (IDEMPOTENCY_KEY_IN_FLIGHT)",

@@ -20,6 +20,7 @@ A context whose 201 shows something its GET does not (a secret shown once) regis
 
 from server.idempotency.claim import (
     HEADER,
+    KEY_PATTERN,
     REPLAYED_HEADER,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
@@ -27,16 +28,16 @@ from server.idempotency.claim import (
     InvalidIdempotencyKey,
     register_effect,
 )
-from server.idempotency.middleware import EXIT_BEFORE_ANSWER_STATUS, IdempotencyEntry, IdempotencyMiddleware
+from server.idempotency.middleware import EXIT_BEFORE_ANSWER_STATUS, IdempotencyMiddleware
 from server.idempotency.models import IdempotencyRecord
 from server.idempotency.store import Answer, purge_expired
 
 __all__ = [
     "EXIT_BEFORE_ANSWER_STATUS",
     "HEADER",
+    "KEY_PATTERN",
     "REPLAYED_HEADER",
     "Answer",
-    "IdempotencyEntry",
     "IdempotencyKeyInFlight",
     "IdempotencyKeyReused",
     "IdempotencyMiddleware",

@@ -1,15 +1,11 @@
 """The ASGI side of ``Idempotency-Key`` (draft-ietf-httpapi-idempotency-key-header-07), for every POST of
 every served API, with no code in the handlers.
 
-Two middlewares, both added by ``server.app``:
-
-- ``IdempotencyEntry``, outside connexion's routing: it leaves the whole application in a POST's scope, so
-  that a lost answer can be rendered again by a GET of the effect through the same app (routing,
-  authentication, handler, exactly as a client's GET);
-- ``IdempotencyMiddleware``, after the authentication check (the key belongs to the authenticated user)
-  and before validation: for a POST with the header it looks the key up and either replays the first
-  answer, refuses (422 another request, 409 in flight), or runs the request with a ``Claim`` watching its
-  units of work, and keeps the answer once the handler has rendered it.
+``IdempotencyMiddleware`` sits after the authentication check (the key belongs to the authenticated user)
+and before validation. For a POST with the header it looks the key up and either replays the first answer,
+refuses (422 another request, 409 in flight), or runs the request with a ``Claim`` watching its units of
+work, and keeps the answer once the handler has rendered it. A lost answer is rendered again by a GET of the
+effect through the whole application (``application``: routing, authentication, handler, as a client's GET).
 
 A POST without the header costs a scan of its header list; other methods a dict lookup.
 """
@@ -45,7 +41,6 @@ from server.validation import PARSED_BODY_KEY
 
 logger = logging.getLogger(__name__)
 
-APP_KEY = "provisio.idempotency.app"
 _HEADER_NAME = HEADER.lower().encode("latin-1")
 # The exit status of the test hook PROVISIO_TEST_EXIT_BEFORE_IDEMPOTENT_ANSWER (EX_SOFTWARE).
 EXIT_BEFORE_ANSWER_STATUS = 70
@@ -63,27 +58,21 @@ _NOT_FOR_GET = frozenset(
         b"if-unmodified-since",
     }
 )
+_CONNECTION_KEYS = frozenset({"type", "asgi", "http_version", "scheme", "server", "client", "state"})
 # Of a GET's answer, what a create's 201 carries besides its Location.
 _KEPT_FROM_GET = frozenset({"content-type", "etag", "last-modified"})
 
 
-class IdempotencyEntry:
-    """Outermost: leaves the application below it (the whole connexion stack) in every POST's scope."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") == "POST":
-            # The scope as the outer middlewares made it (authentication state, actor holder): the GET of
-            # a re-render starts from a copy of it, before anything below adds to it.
-            scope[APP_KEY] = (self.app, dict(scope))
-        await self.app(scope, receive, send)
-
-
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, ttl_seconds: float = 24 * 3600.0, exit_before_answer: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        application: ASGIApp | None = None,
+        ttl_seconds: float = 24 * 3600.0,
+        exit_before_answer: bool = False,
+    ) -> None:
         self.app = app
+        self.application = application  # the whole app, for a GET of the effect
         self.ttl = timedelta(seconds=ttl_seconds)
         self.exit_before_answer = exit_before_answer
         # Keys of this process's requests in progress: a duplicate is a 409 before it does any work. Another
@@ -168,7 +157,7 @@ class IdempotencyMiddleware:
         if effect_policy.render is not None:
             answer = await run_in_threadpool(effect_policy.render, record.effect_id, location)
         else:
-            answer = await _get_through_app(scope, record.effect_path, location)
+            answer = await self._get_through_app(scope, record.effect_path, location)
         if answer is None:
             raise IdempotentAnswerLost(
                 f"The request with this {HEADER} was carried out ({location}), but its answer was lost and"
@@ -177,6 +166,48 @@ class IdempotencyMiddleware:
         if effect_policy.keep_answer:
             await run_in_threadpool(_save_answer, slot, answer)
         return answer
+
+    async def _get_through_app(self, scope: Scope, path: str, location: str) -> store.Answer | None:
+        """A create's 201 rendered again: a GET of ``path`` through the whole application, with the POST's
+        credentials, answered as 201 with ``location``; None unless the GET answers 200."""
+        if self.application is None:
+            return None
+        headers = [(name, value) for name, value in scope["headers"] if name not in _NOT_FOR_GET]
+        extensions = {
+            name: value for name, value in (scope.get("extensions") or {}).items() if not name.startswith("connexion")
+        }
+        # The connection's keys only: the outer middlewares add theirs again, routing its own for the GET.
+        kept = {name: value for name, value in scope.items() if name in _CONNECTION_KEYS}
+        get_scope: Scope = {
+            **kept,
+            # As the client addressed us: connexion's routing hands on the scope as it was before its mounts.
+            "root_path": scope.get("app_root_path", scope.get("root_path", "")),
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode("utf-8"),
+            "query_string": b"",
+            "headers": headers,
+            "extensions": extensions,
+        }
+        messages: list[Message] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def collect(message: Message) -> None:
+            messages.append(message)
+
+        await self.application(get_scope, receive, collect)
+        start = next((m for m in messages if m["type"] == "http.response.start"), None)
+        if start is None or start["status"] != 200:
+            return None
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        carried = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in start["headers"]
+            if name.decode("latin-1").lower() in _KEPT_FROM_GET
+        ]
+        return store.Answer(201, (*carried, ("location", location), ("content-length", str(len(body)))), body)
 
     async def _keep(self, claim: Claim, answer: store.Answer) -> None:
         """The second write: the rendered answer, unless it is a server error (a retry then renders it
@@ -264,47 +295,6 @@ async def _send_answer(send: Send, answer: store.Answer) -> None:
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers]
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
-
-
-async def _get_through_app(scope: Scope, path: str, location: str) -> store.Answer | None:
-    """A create's 201 rendered again: a GET of ``path`` through the whole application, with the POST's
-    credentials, answered as 201 with ``location``; None unless the GET answers 200."""
-    entry = scope.get(APP_KEY)
-    if entry is None:
-        return None
-    app, outer_scope = entry
-    headers = [(name, value) for name, value in outer_scope["headers"] if name not in _NOT_FOR_GET]
-    extensions = {
-        name: value for name, value in (outer_scope.get("extensions") or {}).items() if not name.startswith("connexion")
-    }
-    get_scope: Scope = {
-        **{name: value for name, value in outer_scope.items() if name != APP_KEY},
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode("utf-8"),
-        "query_string": b"",
-        "headers": headers,
-        "extensions": extensions,
-    }
-    messages: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def collect(message: Message) -> None:
-        messages.append(message)
-
-    await app(get_scope, receive, collect)
-    start = next((m for m in messages if m["type"] == "http.response.start"), None)
-    if start is None or start["status"] != 200:
-        return None
-    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    kept = [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, value in start["headers"]
-        if name.decode("latin-1").lower() in _KEPT_FROM_GET
-    ]
-    return store.Answer(201, (*kept, ("location", location), ("content-length", str(len(body)))), body)
 
 
 # --- database calls, run in worker threads ---------------------------------------------------------------

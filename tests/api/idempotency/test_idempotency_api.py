@@ -122,7 +122,9 @@ def test_a_use_case_refusal_records_nothing(client: TestClient, clean_db: Engine
 
 
 @pytest.mark.parametrize(
-    "key", ["", "x" * 256, "caf\u00e9", "tab\there"], ids=["empty", "too-long", "non-ascii", "control"]
+    "key",
+    ["", '""', "x" * 256, "caf\u00e9", "tab\there", 'quote"inside', "back\\slash", '"unbalanced'],
+    ids=["empty", "empty-string", "too-long", "non-ascii", "control", "quote", "backslash", "unbalanced"],
 )
 def test_a_malformed_key_is_400_and_changes_nothing(client: TestClient, clean_db: Engine, key: str) -> None:
     response = client.post(RESOURCES, json=BODY, headers=[(b"Idempotency-Key", key.encode())])

@@ -65,7 +65,7 @@ def parse_key(raw: str) -> str:
     """The key of an ``Idempotency-Key`` field. The draft makes it a Structured Field String (RFC 8941
     §3.3.3, ``"8e03978e-..."``); a bare value, as many clients send it, is the same key."""
     value = raw.strip(" \t")
-    if not _KEY_RULE.match(value):
+    if not _KEY_RULE.fullmatch(value):  # not match: "$" would let a trailing newline through
         raise InvalidIdempotencyKey(
             f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (no double quote or backslash,"
             " no space at either end), bare or in double quotes."

@@ -12,15 +12,46 @@ leaves the database as it was. Handlers and repositories never commit; only use 
 connection from the pool and one transaction on it, no ORM ``Session``. The session's begin, connection
 bookkeeping, rollback and close were about a quarter of a retrieve's CPU time around a single SELECT.
 Both expose ``connection``, so a read use case runs on either.
+
+A request can watch the transactions its use cases run (``watch_transactions``): the hook hears when a
+unit of work begins and is asked to write its own rows just before the commit, in the same transaction.
+``server.idempotency`` records an ``Idempotency-Key`` that way, so the key and the effect commit together.
+With no hook (every request without that header) it costs a context-variable lookup per unit of work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
+from typing import Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
+
+
+class TransactionHook(Protocol):
+    """Watches the units of work of one request (``watch_transactions``)."""
+
+    def began(self, session: Session) -> None:
+        """A unit of work opened ``session`` and began its transaction."""
+
+    def before_commit(self, session: Session) -> None:
+        """``session`` is about to commit: rows written here commit (or roll back) with the use case's."""
+
+
+_hook: ContextVar[TransactionHook | None] = ContextVar("provisio_uow_hook", default=None)
+
+
+@contextmanager
+def watch_transactions(hook: TransactionHook) -> Iterator[None]:
+    """Every ``UnitOfWork`` entered in this context (and the threads it is copied into) reports to ``hook``."""
+    token = _hook.set(hook)
+    try:
+        yield
+    finally:
+        _hook.reset(token)
 
 
 class UnitOfWork:
@@ -38,6 +69,9 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._session_factory()
         self._session.begin()
+        hook = _hook.get()
+        if hook is not None:
+            hook.began(self._session)
         return self
 
     @property
@@ -46,6 +80,9 @@ class UnitOfWork:
         return self.session.connection()
 
     def commit(self) -> None:
+        hook = _hook.get()
+        if hook is not None:
+            hook.before_commit(self.session)
         self.session.commit()
         self.committed = True
 

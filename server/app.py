@@ -32,6 +32,7 @@ from server.auth.state import AuthState
 from server.db import make_engine, make_session_factory
 from server.discriminator import DiscriminatedJSONBodyValidator
 from server.documents import served_document
+from server.idempotency import IdempotencyMiddleware
 from server.landing import health, landing_page
 from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
@@ -98,6 +99,15 @@ def create_app(
     )
     if settings.auth.enabled:  # after the security check: the authenticated subject becomes the actor
         app.add_middleware(IdentityMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
+    # Idempotency-Key (server.idempotency): after identity (a key is the authenticated user's), before
+    # validation; it renders a lost answer again by a GET through the whole app.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        application=app,
+        ttl_seconds=settings.idempotency_ttl,
+        exit_before_answer=settings.exit_before_idempotent_answer,
+    )
     # Inside the exception middleware, so what the guard refuses is answered by server.errors.
     app.add_middleware(
         RequestGuardMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, max_body_bytes=settings.max_body_bytes

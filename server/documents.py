@@ -12,6 +12,9 @@ built from the same ``QuerySpec`` the handler checks against (``common.tmf.contr
 The handler stays the one that enforces them, with TMF630's codes and messages (``UNKNOWN_SORT_ATTRIBUTE``
 listing the sortable names instead of a regular expression): ``x-handler-checks`` names the keywords the
 request validator leaves to it (``server.validation.CachedParameterValidator``).
+
+Every POST also declares the ``Idempotency-Key`` header that ``server.idempotency`` honours, and the 409
+and 422 it can answer (shaped like the operation's own 400).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from connexion.json_schema import resolve_refs
 
 from common.tmf import contract
 from common.tmf.query import DATETIME, STRING, ColumnAttribute, QuerySpec
+from server import idempotency
 from server.apis import OPENAPI_DIR, ApiEntry
 
 HANDLER_CHECKS = "x-handler-checks"
@@ -59,7 +63,44 @@ def served_document(api: ApiEntry) -> dict[str, Any]:
                 _declare_query_rules(operation, contracts[operation["operationId"]])
             if operation.get("security", document.get("security")):
                 _declare_gate_responses(operation)
+            if method == "post":
+                _declare_idempotency_key(operation)
     return document
+
+
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry of this POST safe (draft-ietf-httpapi-idempotency-key-header): a retry with the same"
+        " key, by the same user, with the same path, query and body, gets the first answer again (status,"
+        " headers, body, plus `Idempotent-Replayed: true`) and changes nothing. The same key on another"
+        " request is a 422, a retry while the first is still being processed a 409. A request that changed"
+        " nothing (a refused one) leaves the key free. Keys are kept for PROVISIO_IDEMPOTENCY_TTL seconds"
+        " (24 hours). 1 to 255 printable ASCII characters (no double quote or backslash, no space at either"
+        ' end), as a Structured Field String (`"a-uuid"`) or bare.'
+    ),
+    "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN},
+}
+_IDEMPOTENCY_RESPONSES = {
+    "409": "Conflict; also a retry whose Idempotency-Key is still being processed (IDEMPOTENCY_KEY_IN_FLIGHT)",
+    "422": "Unprocessable: this Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED)",
+}
+
+
+def _declare_idempotency_key(operation: dict[str, Any]) -> None:
+    parameters = operation.get("parameters", [])
+    if not any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
+        # A new list: the resolved document may share one list between operations.
+        operation["parameters"] = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
+    responses = operation.setdefault("responses", {})
+    error = responses.get("400")
+    if not isinstance(error, dict):
+        return
+    for status, description in _IDEMPOTENCY_RESPONSES.items():
+        if status not in responses:
+            responses[status] = {**error, "description": description}
 
 
 def _declare_gate_responses(operation: dict[str, Any]) -> None:

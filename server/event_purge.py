@@ -3,6 +3,9 @@
 ``purge`` deletes delivered ``event_delivery`` rows and outbox events nobody needs any more, in bounded
 batches; ``PurgeSchedule`` runs it every ``PROVISIO_PURGE_INTERVAL`` seconds from the dispatcher loops
 (``server/workers.py``). Dead and pending deliveries, and the events they need, are never purged.
+
+The same rounds delete expired ``Idempotency-Key`` records (``server.idempotency``,
+``PROVISIO_IDEMPOTENCY_TTL``), also when events are kept forever.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from common import clock, request_context
 from common.events import DELIVERED, EventDelivery, OutboxEvent
+from server.idempotency import store as idempotency_store
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -79,8 +83,6 @@ class PurgeSchedule:
 
     def run_if_due(self) -> int:
         """Purge if a round is due; returns the rows deleted (0 when not due or nothing to delete)."""
-        if self.retention is None:
-            return 0
         now = self.monotonic()
         if self.next_due is None:
             self.next_due = now + self.interval
@@ -90,20 +92,38 @@ class PurgeSchedule:
         return self.run_now()
 
     def run_now(self) -> int:
-        assert self.retention is not None
+        keys = self._purge_idempotency_keys()
+        if self.retention is None:
+            return keys
         older_than = clock.now() - self.retention
         total = 0
         with request_context.bind(actor="system"):
             for _ in range(self.max_batches):
                 with self.session_factory() as session, session.begin():
                     if not _take_purge_lock(session):
-                        return total
+                        return keys + total
                     deleted = purge(session, older_than=older_than)
                 total += deleted
                 if deleted == 0:
                     break
         if total:
             logger.info("purged %d delivered event rows older than %s", total, clock.isoformat(older_than))
+        return keys + total
+
+    def _purge_idempotency_keys(self) -> int:
+        now = clock.now()
+        total = 0
+        batch_size = 5_000
+        for _ in range(self.max_batches):
+            with self.session_factory() as session, session.begin():
+                if not _take_purge_lock(session):
+                    return total
+                deleted = idempotency_store.purge_expired(session.connection(), now, batch_size)
+            total += deleted
+            if deleted < batch_size:
+                break
+        if total:
+            logger.info("purged %d expired idempotency keys", total)
         return total
 
 

@@ -29,7 +29,7 @@ from common import clock, events, request_context
 from common.errors import InvalidInput, NotFound
 from common.events import EventSubscription, signing
 from common.redaction import redact_url
-from server import deps
+from server import deps, idempotency
 from server.apis import APIS, ApiEntry
 from server.auth.security import current_credential
 
@@ -89,6 +89,20 @@ def register_listener(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
     logger.info("listener %s registered on %s hub: %s", subscription.id, api.name, redact_url(callback))
     location = f"{request_context.current().base_url}{api.base_path}/hub/{subscription.id}"
     return representation, 201, {"Location": location}
+
+
+def _registration_again(subscription_id: str, location: str) -> idempotency.Answer | None:
+    """A ``POST /hub`` whose answer was lost, answered again (``server.idempotency``) with the secret, as the
+    first answer had it: ``GET /hub/{id}`` never shows it."""
+    with deps.uow(read_only=True) as tx:
+        subscription = tx.session.get(EventSubscription, subscription_id)
+        if subscription is None:
+            return None
+        representation = {**subscription_json(subscription), "secret": subscription.signing_secret}
+    return idempotency.Answer.created(representation, location)
+
+
+idempotency.register_effect(EventSubscription.__tablename__, render=_registration_again)
 
 
 def retrieve_listener(id: str) -> dict[str, Any]:

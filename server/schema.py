@@ -17,6 +17,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "common.steps",
     "oss.resource_inventory.models",
     "server.auth.models",
+    "server.idempotency.models",
 )
 
 

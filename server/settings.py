@@ -18,6 +18,8 @@
 | PROVISIO_STEP_CONCURRENCY | 4 | durable steps one process runs at the same time |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
+| PROVISIO_IDEMPOTENCY_TTL | 86400 | seconds an ``Idempotency-Key`` is remembered (then purged with the events) |
+| PROVISIO_TEST_EXIT_BEFORE_IDEMPOTENT_ANSWER | false | test hook: exit between a keyed POST's commit and its answer |
 | PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
 | PROVISIO_AUTH, PROVISIO_SECRET_KEY, PROVISIO_JWKS, ... | see ``server/auth/settings.py`` | authentication |
 """
@@ -81,6 +83,8 @@ class Settings:
     step_retry_base: float = 1.0
     step_retry_max: float = 300.0
     step_concurrency: int = 4
+    idempotency_ttl: float = 24 * 3600.0
+    exit_before_idempotent_answer: bool = False  # a test hook only (tests/e2e/test_idempotency_crash.py)
     auth: AuthSettings = field(default_factory=AuthSettings)
 
     @property
@@ -113,6 +117,8 @@ class Settings:
             step_retry_base=float(os.environ.get("PROVISIO_STEP_RETRY_BASE", "1.0")),
             step_retry_max=float(os.environ.get("PROVISIO_STEP_RETRY_MAX", "300")),
             step_concurrency=int(os.environ.get("PROVISIO_STEP_CONCURRENCY", "4")),
+            idempotency_ttl=float(os.environ.get("PROVISIO_IDEMPOTENCY_TTL", str(24 * 3600))),
+            exit_before_idempotent_answer=_flag("PROVISIO_TEST_EXIT_BEFORE_IDEMPOTENT_ANSWER"),
             auth=AuthSettings.from_env(),
         )
 

@@ -134,6 +134,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_event_subscription_api"), ["api"], unique=False)
 
     op.create_table(
+        "idempotency_key",
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("request_id", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("effect_type", sa.String(length=64), nullable=True),
+        sa.Column("effect_id", sa.String(length=128), nullable=True),
+        sa.Column("effect_path", sa.String(length=2048), nullable=True),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("headers", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
+        sa.Column("body", sa.LargeBinary(), nullable=True),
+        sa.PrimaryKeyConstraint("actor", "key", name=op.f("pk_idempotency_key")),
+    )
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.create_index("ix_idempotency_key_expires_at", ["expires_at"], unique=False)
+
+    op.create_table(
         "resource",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
@@ -258,6 +277,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_administrative_state"))
 
     op.drop_table("resource")
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_key_expires_at")
+
+    op.drop_table("idempotency_key")
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscription_api"))
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from common import clock, request_context, tmf
 from common.errors import InvalidInput
-from server import deps
+from server import deps, idempotency
 from server.auth import tokens
 from server.auth.models import ApiToken
 from server.responses import paging_headers, raw_query_string
@@ -38,6 +38,9 @@ TOKEN_QUERY = tmf.QuerySpec(
 
 # The rules server.documents writes into the served document (sort/fields patterns, filter formats).
 QUERY_CONTRACTS = {"listApiToken": TOKEN_QUERY, "retrieveApiToken": TOKEN_QUERY}
+# A retried create (Idempotency-Key) must not find the key in the idempotency table: the server keeps only its
+# HMAC. A retry gets the token as GET shows it, without its key.
+idempotency.register_effect(ApiToken.__tablename__, keep_answer=False)
 
 
 def _auth() -> Any:

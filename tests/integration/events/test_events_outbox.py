@@ -88,7 +88,9 @@ def test_unregistering_a_listener_drops_its_pending_deliveries(session_factory: 
         assert session.execute(select(EventSubscription.id)).scalars().all() == [stays]
 
 
-def test_publishing_events_wakes_commit_listeners_only_on_commit_of_a_delivery(session_factory: sessionmaker[Session]) -> None:
+def test_publishing_events_wakes_commit_listeners_only_on_commit_of_a_delivery(
+    session_factory: sessionmaker[Session],
+) -> None:
     calls: list[str] = []
     remove = events.add_commit_listener(lambda: calls.append("woken"))
     try:

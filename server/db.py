@@ -14,6 +14,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,27 @@ READ_ONLY_OPTION = "provisio_read_only"
 def read_only_engine(engine: Engine) -> Engine:
     """``engine`` for transactions that only read: same pool, begins without the SQLite write lock."""
     return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+def driver_read_checkout(engine: Engine) -> Callable[[], Any]:
+    """A pooled DB-API connection with a read-only transaction begun as ``read_only_engine`` begins one
+    (SQLite: ``BEGIN DEFERRED``; PostgreSQL: the driver's implicit BEGIN at the first statement), for
+    ``common.uow.DriverReadUnitOfWork``. The pool's events run as for any checkout (the idle ping)."""
+    sqlite = engine.dialect.name == "sqlite"
+
+    def checkout() -> Any:
+        connection = engine.raw_connection()
+        if sqlite:
+            try:
+                connection.dbapi_connection.execute("BEGIN DEFERRED")  # type: ignore[union-attr]
+            except BaseException as error:
+                connection.close()
+                if isinstance(error, sqlite3.Error):
+                    raise sqlalchemy.exc.DBAPIError.instance("BEGIN DEFERRED", None, error, sqlite3.Error) from error
+                raise
+        return connection
+
+    return checkout
 
 
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:

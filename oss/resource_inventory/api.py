@@ -50,7 +50,7 @@ def retrieve_resource(id: str) -> Any:
     """200 with an ETag, or 304 for a matching If-None-Match (``server.conditional``). ``fields`` is read
     from the raw query string by common.tmf, checked as a list's is."""
     selection = service.parse_retrieve_query(raw_query_string())
-    resource = service.retrieve_resource(deps.read_uow(), id)
+    resource = service.retrieve_resource(deps.driver_read_uow(), id)
     return conditional.representation(
         mapping.to_tmf(resource, selection),
         resource.version,

@@ -24,6 +24,8 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from common.prepared import observes_cursor_executions
+
 
 class UnitOfWork:
     def __init__(self, session_factory: Callable[[], Session]) -> None:
@@ -57,6 +59,11 @@ class UnitOfWork:
 
     def invalidate(self, error: BaseException) -> None:
         self.connection.invalidate(error)
+
+    @property
+    def observer(self) -> Connection | None:
+        connection = self.connection
+        return connection if observes_cursor_executions(connection.dispatch) else None
 
     def commit(self) -> None:
         self.session.commit()
@@ -100,6 +107,11 @@ class ReadUnitOfWork:
     def invalidate(self, error: BaseException) -> None:
         self.connection.invalidate(error)
 
+    @property
+    def observer(self) -> Connection | None:
+        connection = self.connection
+        return connection if observes_cursor_executions(connection.dispatch) else None
+
     def __enter__(self) -> ReadUnitOfWork:
         connection = self._connect()
         try:
@@ -133,6 +145,7 @@ class DriverReadUnitOfWork:
         self._checkout = checkout
         self._connection: Any = None
         self.dialect = dialect
+        self.observer = None  # no Connection to show listeners: server.deps gives a ReadUnitOfWork then
 
     def cursor(self) -> Any:
         if self._connection is None:
@@ -142,6 +155,13 @@ class DriverReadUnitOfWork:
     def invalidate(self, error: BaseException) -> None:
         if self._connection is not None:
             self._connection.invalidate(error)
+
+    @property
+    def connection(self) -> Connection:
+        raise RuntimeError(
+            "a DriverReadUnitOfWork has no SQLAlchemy Connection: run here only statements rendered once "
+            "(no expanding IN lists), or use ReadUnitOfWork"
+        )
 
     def __enter__(self) -> DriverReadUnitOfWork:
         self._connection = self._checkout()

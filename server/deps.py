@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.prepared import observes_cursor_executions
 from common.uow import DriverReadUnitOfWork, ReadUnitOfWork, UnitOfWork
 from server.db import driver_read_checkout, make_session_factory, read_only_engine
 from server.settings import Settings
@@ -64,8 +65,12 @@ def read_uow() -> ReadUnitOfWork:
     return ReadUnitOfWork(container().read_only_connect)
 
 
-def driver_read_uow() -> DriverReadUnitOfWork:
+def driver_read_uow() -> DriverReadUnitOfWork | ReadUnitOfWork:
     """A fresh read-only unit of work on a pooled DB-API connection itself, for use cases that read only
-    through ``common.prepared.PreparedSelect`` (``common.uow.DriverReadUnitOfWork``); no SQLite write lock."""
+    through ``common.prepared.PreparedSelect`` (``common.uow.DriverReadUnitOfWork``); no SQLite write lock.
+    While something listens to the engine's cursor executions (a statement log, tracing), a ``read_uow()``
+    instead, whose Connection those listeners are shown."""
     configured = container()
+    if observes_cursor_executions(configured.engine.dispatch):
+        return ReadUnitOfWork(configured.read_only_connect)
     return DriverReadUnitOfWork(configured.driver_read_checkout, configured.engine.dialect)

@@ -34,7 +34,7 @@ def list_resource() -> tuple[list[dict[str, Any]], int, dict[str, str]]:
     # The declared parameters (fields, offset, limit, sort) were validated by connexion; the raw query
     # string is parsed once, with the free-form filters, by common.tmf.
     query = service.parse_query(raw_query_string())
-    page = service.list_resources(deps.uow(read_only=True), query)
+    page = service.list_resources(deps.read_uow(), query)
     return listed([mapping.to_tmf(resource, query.fields) for resource in page.items], page)
 
 

@@ -37,7 +37,7 @@ from common.tmf import (
     parse_list_query,
 )
 from common.tmf.polymorphism import ResolvedType
-from common.uow import Reads, UnitOfWork
+from common.uow import Reads, ReadUnitOfWork, UnitOfWork
 from oss.resource_inventory import mapping
 from oss.resource_inventory.domain import (
     RESOURCE_TYPES,
@@ -47,7 +47,7 @@ from oss.resource_inventory.domain import (
 )
 from oss.resource_inventory.errors import ImmutableAttribute, InvalidAttributeValue, ResourceNotFound
 from oss.resource_inventory.models import ResourceRow
-from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository, find_row
+from oss.resource_inventory.repository import RESOURCE_QUERY, ResourceRepository, find_row, list_rows
 
 logger = logging.getLogger(__name__)
 
@@ -173,9 +173,9 @@ def parse_retrieve_query(query_string: str) -> Fields | None:
     return parse_item_query(query_string, RESOURCE_QUERY.members)
 
 
-def list_resources(uow: UnitOfWork, query: ListQuery) -> Page[ResourceData]:
+def list_resources(uow: UnitOfWork | ReadUnitOfWork, query: ListQuery) -> Page[ResourceData]:
     with uow as tx:
-        rows, total = ResourceRepository(tx.session).list(query)
+        rows, total = list_rows(tx, query)
         return Page(items=[read_data(row) for row in rows], total=total, offset=query.offset, limit=query.limit)
 
 

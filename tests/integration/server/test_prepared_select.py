@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy.exc
-from sqlalchemy import Engine, Integer, bindparam, column, select, table, text
+from sqlalchemy import Engine, Integer, bindparam, column, event, select, table, text
 
 from common.prepared import PreparedSelect
 from common.uow import DriverReadUnitOfWork, ReadUnitOfWork, UnitOfWork
@@ -97,3 +97,29 @@ def test_sqlite_driver_unit_reads_while_a_writer_holds_the_write_lock(tmp_path: 
         assert not reader.is_alive(), "the driver read unit waited for the write lock"
     assert seen == [(1,)]
     engine.dispose()
+
+
+def test_cursor_execution_listeners_see_each_statement(clean_db: Engine, stored: str) -> None:
+    seen: list[str] = []
+
+    def log(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(clean_db, "before_cursor_execute", log)
+    try:
+        for unit in _units(clean_db)[:2]:
+            with unit as tx:
+                assert PREPARED.first(tx, {"resource_id": stored}) is not None
+        assert len([statement for statement in seen if "FROM resource" in statement]) == 2
+    finally:
+        event.remove(clean_db, "before_cursor_execute", log)
+
+
+def test_a_statement_rendered_per_execution_goes_through_sqlalchemy(clean_db: Engine, stored: str) -> None:
+    """An expanding IN list is rendered by SQLAlchemy at each execution: its own execute runs it."""
+    by_ids = PreparedSelect(select(_TABLE.c.id).where(_TABLE.c.id.in_(bindparam("ids", expanding=True))))
+    for unit in _units(clean_db)[:2]:
+        with unit as tx:
+            assert by_ids.all(tx, {"ids": [stored, "missing"]}) == [(stored,)]
+    with DriverReadUnitOfWork(driver_read_checkout(clean_db), clean_db.dialect) as tx, pytest.raises(RuntimeError):
+        by_ids.all(tx, {"ids": [stored]})

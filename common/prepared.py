@@ -52,6 +52,11 @@ class _Compiled:
     bind_processors: Mapping[str, Any]
     construct_params: Callable[..., Any]  # the statement's own (checks that every required value is given)
     result_processors: tuple[Callable[[Any], Any] | None, ...]
+    _converting: tuple[tuple[int, Callable[[Any], Any]], ...] = ()  # (position, processor) of those with one
+
+    def __post_init__(self) -> None:
+        converting = tuple((i, p) for i, p in enumerate(self.result_processors) if p is not None)
+        object.__setattr__(self, "_converting", converting)
 
     def arguments(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values: dict[str, Any] = dict(self.construct_params(params))
@@ -63,10 +68,17 @@ class _Compiled:
         return values
 
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(self.result_processors, values, strict=True)
-        )
+        if len(values) != len(self.result_processors):
+            raise ValueError(f"{len(values)} values for {len(self.result_processors)} selected columns")
+        converted = list(values)
+        for index, process in self.converting:
+            if converted[index] is not None:
+                converted[index] = process(converted[index])
+        return tuple(converted)
+
+    @property
+    def converting(self) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        return self._converting
 
 
 def observes_cursor_executions(dispatch: Any) -> bool:

@@ -25,10 +25,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+
+from common.prepared import observes_cursor_executions
 
 
 class TransactionHook(Protocol):
@@ -79,6 +82,22 @@ class UnitOfWork:
         """The transaction's connection, for Core statements (reads that need no ORM instances)."""
         return self.session.connection()
 
+    # For ``common.prepared.PreparedSelect``: the transaction's DB-API cursor.
+    @property
+    def dialect(self) -> Dialect:
+        return self.connection.dialect
+
+    def cursor(self) -> Any:
+        return self.connection.connection.cursor()
+
+    def invalidate(self, error: BaseException) -> None:
+        self.connection.invalidate(error)
+
+    @property
+    def observer(self) -> Connection | None:
+        connection = self.connection
+        return connection if observes_cursor_executions(connection.dispatch) else None
+
     def commit(self) -> None:
         hook = _hook.get()
         if hook is not None:
@@ -114,6 +133,21 @@ class ReadUnitOfWork:
             raise RuntimeError("unit of work used outside its 'with' block")
         return self._connection
 
+    @property
+    def dialect(self) -> Dialect:
+        return self.connection.dialect
+
+    def cursor(self) -> Any:
+        return self.connection.connection.cursor()
+
+    def invalidate(self, error: BaseException) -> None:
+        self.connection.invalidate(error)
+
+    @property
+    def observer(self) -> Connection | None:
+        connection = self.connection
+        return connection if observes_cursor_executions(connection.dispatch) else None
+
     def __enter__(self) -> ReadUnitOfWork:
         connection = self._connect()
         try:
@@ -136,5 +170,48 @@ class ReadUnitOfWork:
         connection.close()
 
 
-# What a read use case accepts: either unit of work, it only uses ``connection``.
-Reads = UnitOfWork | ReadUnitOfWork
+class DriverReadUnitOfWork:
+    """A read-only use case's transaction on one pooled DB-API connection itself, for use cases that read
+    only through ``common.prepared.PreparedSelect`` (a GET by id): no SQLAlchemy ``Connection`` is made
+    around it (its construction, begin, events and close were half of such a unit's CPU time). ``checkout``
+    gives the pool's connection with its transaction begun as the engine would begin it
+    (``server.db.driver_read_checkout``); leaving the block gives it back to the pool, which rolls it back."""
+
+    def __init__(self, checkout: Callable[[], Any], dialect: Dialect) -> None:
+        self._checkout = checkout
+        self._connection: Any = None
+        self.dialect = dialect
+        self.observer = None  # no Connection to show listeners: server.deps gives a ReadUnitOfWork then
+
+    def cursor(self) -> Any:
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside its 'with' block")
+        return self._connection.cursor()
+
+    def invalidate(self, error: BaseException) -> None:
+        if self._connection is not None:
+            self._connection.invalidate(error)
+
+    @property
+    def connection(self) -> Connection:
+        raise RuntimeError(
+            "a DriverReadUnitOfWork has no SQLAlchemy Connection: run here only statements rendered once "
+            "(no expanding IN lists), or use ReadUnitOfWork"
+        )
+
+    def __enter__(self) -> DriverReadUnitOfWork:
+        self._connection = self._checkout()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        connection.close()  # back to the pool, which rolls the transaction back (its reset on return)
+
+
+# What a read use case accepts: any unit of work; reads through ``PreparedSelect`` run on each.
+Reads = UnitOfWork | ReadUnitOfWork | DriverReadUnitOfWork

@@ -21,7 +21,9 @@ from typing import Any
 
 import connexion
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
+from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from server import deps, errors, workers
@@ -38,9 +40,9 @@ from server.logs import configure_logging, quiet_undeclared_filter_arguments
 from server.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from server.resolver import ContextResolver
 from server.responses import JSONIFIER
-from server.routing import use_prebuilt_handlers
+from server.routing import PassingSwaggerUIMiddleware, replace_middlewares, use_prebuilt_handlers
 from server.settings import Settings
-from server.validation import validator_map
+from server.validation import PrebuiltRequestValidationMiddleware, validator_map
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +116,14 @@ def create_app(
     )
     app.add_url_rule("/", "landing", landing_page)
     app.add_url_rule("/health", "health", health)
+    # Last: middlewares are placed above by the stock classes' positions.
+    replace_middlewares(
+        app,
+        {
+            RequestValidationMiddleware: PrebuiltRequestValidationMiddleware,  # built once per operation
+            SwaggerUIMiddleware: PassingSwaggerUIMiddleware,  # API requests skip the explorer's router
+        },
+    )
     return app
 
 

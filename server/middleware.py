@@ -77,17 +77,22 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_request_id)
             finally:
-                # The authenticated subject, once the security check has named one.
-                with request_context.bind(
-                    request_id=request_id, actor=authenticated.get("actor", actor), base_url=base_url
-                ):
-                    logger.info(
-                        "%s %s %s %.1fms",
-                        scope.get("method"),
-                        scope.get("path"),
-                        status_holder["status"],
-                        (time.perf_counter() - started) * 1000,
+                if logger.isEnabledFor(logging.INFO):  # the access log is often off (LOG_LEVEL=WARNING)
+                    _log_access(
+                        scope, status_holder["status"], started, request_id, authenticated.get("actor", actor), base_url
                     )
+
+
+def _log_access(scope: Scope, status: int, started: float, request_id: str, actor: str, base_url: str) -> None:
+    """One access log line, bound to the authenticated subject once the security check has named one."""
+    with request_context.bind(request_id=request_id, actor=actor, base_url=base_url):
+        logger.info(
+            "%s %s %s %.1fms",
+            scope.get("method"),
+            scope.get("path"),
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
 
 
 _WITHOUT_CONTENT = frozenset({204, 304})

@@ -4,7 +4,8 @@ and the JSON encoder of every response body (``JSONIFIER``)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from connexion.context import scope
@@ -19,6 +20,19 @@ def raw_query_string() -> str:
     ``connexion.request`` builds a new request object."""
     raw: bytes = scope.get("query_string", b"")
     return raw.decode("latin-1")
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+RAW_QUERY_MARK = "provisio_reads_raw_query"  # the attribute server.routing looks for
+
+
+def reads_raw_query(handler: Handler) -> Handler:
+    """Mark a handler that reads its query string itself (``raw_query_string``, parsed by ``common.tmf``):
+    it takes its path parameters (and body) only, so connexion neither parses the query into arguments nor
+    merges their defaults for it (``server.routing``). The query is still validated against the document's
+    declarations, as for any operation."""
+    setattr(handler, RAW_QUERY_MARK, True)
+    return handler
 
 
 def paging_headers(total: int, returned: int) -> dict[str, str]:

@@ -31,6 +31,7 @@ bytes again.
 from __future__ import annotations
 
 import binascii
+import logging
 import re
 import threading
 from collections.abc import AsyncGenerator
@@ -38,17 +39,24 @@ from typing import Any
 
 import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem
+from connexion.exceptions import BadRequestProblem, UnsupportedMediaTypeProblem
 from connexion.json_schema import Draft4RequestValidator, format_error_with_path
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from rfc3339_validator import validate_rfc3339
 from rfc3986_validator import validate_rfc3986
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from common.errors import InvalidInput
 from common.tmf.polymorphism import UnknownAttribute
+
+logger = logging.getLogger("connexion.middleware.validation")  # connexion's, as the code it stands for
 
 # Where RequestGuardMiddleware leaves the parsed JSON body (server.middleware sets it).
 PARSED_BODY_KEY = "provisio.json_body"
@@ -118,6 +126,10 @@ def _validator_for(schema: dict[str, Any], validator_class: type[Any] = Draft4Va
     return validator
 
 
+# A parameter schema any text meets (an id in the path, ``fields`` once its pattern is left to the handler).
+_ANY_STRING = {"type": "string"}
+
+
 class CachedParameterValidator(ParameterValidator):  # type: ignore[misc]  # connexion ships no types
     @staticmethod
     def validate_parameter(
@@ -128,8 +140,11 @@ class CachedParameterValidator(ParameterValidator):  # type: ignore[misc]  # con
         if is_nullable(param) and is_null(value):
             return None
         if value is not None:
+            schema = _edge_schema(param.get("schema", param))
+            if isinstance(value, str) and schema == _ANY_STRING:
+                return None  # what jsonschema would answer, without building its error iterator
             try:
-                _validator_for(_edge_schema(param.get("schema", param))).validate(value)
+                _validator_for(schema).validate(value)
             except ValidationError as exception:
                 return str(exception)
             return None
@@ -271,3 +286,95 @@ def validator_map(body_validator: type[CachedJSONBodyValidator] = CachedJSONBody
         }
     )
     return {**VALIDATOR_MAP, "parameter": CachedParameterValidator, "body": body}
+
+
+# --- request validation built once per operation ------------------------------------------------------
+
+
+_NOT_FOUND = object()
+_MEDIA_TYPES_LIMIT = 64
+
+
+class PrebuiltRequestValidationOperation(RequestValidationOperation):  # type: ignore[misc]
+    """connexion's request validation of one operation, with what it builds per request built once.
+
+    connexion 3.3 makes a new URI parser and a new parameter validator for every request (and, for an
+    operation with a request body, a new media-type table of what it consumes), from the operation's
+    parameters, which never change. Here they are made at the operation's first request and kept; the
+    checks, their order and their messages are connexion's own (``RequestValidationOperation.__call__``)."""
+
+    _parameter_validator: Any = None
+    _consumed: MediaTypeDict | None = None
+    _answers: dict[tuple[int, str], Any] | None = None
+
+    def _lookup(self, table: MediaTypeDict, mime_type: str) -> Any:
+        """``table.get(mime_type)`` remembered (``_NOT_FOUND`` if absent): MediaTypeDict sorts its keys and
+        fnmatches each at every lookup. The tables are this operation's own, fixed when the API is added;
+        the media types are client text, so the memory is bounded."""
+        if self._answers is None or len(self._answers) >= _MEDIA_TYPES_LIMIT:
+            self._answers = {}
+        key = (id(table), mime_type)
+        found = self._answers.get(key, _NOT_FOUND)
+        if found is _NOT_FOUND:
+            found = self._answers[key] = table.get(mime_type, _NOT_FOUND)
+        return found
+
+    def _validator_of_parameters(self) -> Any:
+        if self._parameter_validator is None:
+            operation = self._operation
+            uri_parser = operation._uri_parser_class(operation.parameters, operation.body_definition())
+            self._parameter_validator = self._validator_map["parameter"](
+                self._operation.parameters,
+                uri_parser=uri_parser,
+                strict_validation=self.strict_validation,
+                security_query_params=self.security_query_params,
+            )
+        return self._parameter_validator
+
+    def validate_mime_type(self, mime_type: str) -> None:
+        consumes = self._operation.consumes
+        if not consumes:
+            return
+        if self._consumed is None:
+            self._consumed = MediaTypeDict([(media_type.lower(), None) for media_type in consumes])
+        if self._lookup(self._consumed, mime_type.lower()) is _NOT_FOUND:
+            raise UnsupportedMediaTypeProblem(detail=f"Invalid Content-type ({mime_type}), expected {consumes}")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._validator_of_parameters().validate(scope)
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        self.validate_mime_type(mime_type)
+        schema = self._operation.body_schema(mime_type)
+        if schema:
+            body_validator = self._lookup(self._validator_map["body"], mime_type)
+            if body_validator is _NOT_FOUND:
+                logger.info("Skipping validation. No validator registered for content type: %s.", mime_type)
+            else:
+                validator = body_validator(
+                    schema=schema,
+                    required=self._operation.request_body.get("required", False),
+                    nullable=is_nullable(self._operation.body_definition(mime_type)),
+                    encoding=encoding,
+                    strict_validation=self.strict_validation,
+                    uri_parser=self._operation.uri_parser_class(
+                        self._operation.parameters, self._operation.body_definition()
+                    ),
+                )
+                receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+
+class PrebuiltRequestValidationAPI(RequestValidationAPI):  # type: ignore[misc]
+    def make_operation(self, operation: Any) -> PrebuiltRequestValidationOperation:
+        return PrebuiltRequestValidationOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class PrebuiltRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignore[misc]
+    """connexion's ``RequestValidationMiddleware`` with ``PrebuiltRequestValidationOperation``s."""
+
+    api_cls = PrebuiltRequestValidationAPI

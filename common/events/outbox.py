@@ -153,7 +153,8 @@ def fan_out(session: Session, entries: Sequence[OutboxEntry]) -> int:
     """Write the deliveries of outbox events, in the caller's transaction: one ``event_delivery`` row per
     (event, hub subscription of its API whose query matches) and per (event, internal consumer of its
     type). One call per batch: the subscriptions of each API are read once (``FOR KEY SHARE``) and all
-    rows go in one INSERT. Marks the session so the dispatchers are woken after the commit. Returns the
+    rows go in one INSERT. Marks the session so the dispatchers are woken after the commit, if it wrote a
+    delivery (measured: waking them for none was a quarter of a TMF639 create's CPU time). Returns the
     number of rows written. ``publish()`` calls it for one event; a set-wise writer for its batch, in
     ``seq`` order."""
     subscriptions: dict[str, list[tuple[str, Any]]] = {}
@@ -180,8 +181,8 @@ def fan_out(session: Session, entries: Sequence[OutboxEntry]) -> int:
         ]
     if rows:
         session.connection().execute(_INSERT_DELIVERY, rows)
-    if entries:
-        wake_dispatcher_after_commit(session)
+    if rows:  # an event nobody gets leaves the dispatchers nothing to claim: waking them would cost a
+        wake_dispatcher_after_commit(session)  # claim transaction (and on PostgreSQL a NOTIFY) per commit
     return len(rows)
 
 

@@ -12,7 +12,7 @@ from oss.resource_inventory import mapping, service
 from oss.resource_inventory.repository import RESOURCE_QUERY
 from server import conditional, deps
 from server.hub import register_listener, retrieve_listener, unregister_listener
-from server.responses import created, listed, no_content, raw_query_string
+from server.responses import created, listed, no_content, raw_query_string, reads_raw_query
 
 # The query rules of these operations, declared in the served document (server.documents).
 QUERY_CONTRACTS = {"listResource": RESOURCE_QUERY, "retrieveResource": RESOURCE_QUERY}
@@ -29,11 +29,12 @@ __all__ = [
 ]
 
 
-def list_resource(**_declared: Any) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
+@reads_raw_query
+def list_resource() -> tuple[list[dict[str, Any]], int, dict[str, str]]:
     # The declared parameters (fields, offset, limit, sort) were validated by connexion; the raw query
     # string is parsed once, with the free-form filters, by common.tmf.
     query = service.parse_query(raw_query_string())
-    page = service.list_resources(deps.uow(read_only=True), query)
+    page = service.list_resources(deps.read_uow(), query)
     return listed([mapping.to_tmf(resource, query.fields) for resource in page.items], page)
 
 
@@ -44,11 +45,12 @@ def create_resource(body: dict[str, Any]) -> Any:
     return conditional.with_etag(body, resource.version, status, headers)
 
 
-def retrieve_resource(id: str, **_declared: Any) -> Any:
+@reads_raw_query
+def retrieve_resource(id: str) -> Any:
     """200 with an ETag, or 304 for a matching If-None-Match (``server.conditional``). ``fields`` is read
     from the raw query string by common.tmf, checked as a list's is."""
     selection = service.parse_retrieve_query(raw_query_string())
-    resource = service.retrieve_resource(deps.read_uow(), id)
+    resource = service.retrieve_resource(deps.driver_read_uow(), id)
     return conditional.representation(
         mapping.to_tmf(resource, selection),
         resource.version,

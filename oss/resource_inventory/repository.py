@@ -16,11 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from common import tmf
+from common.prepared import PreparedSelect, prepared
 from common.tmf import DATETIME, column, enum_of, json_array, json_object, json_value
+from common.uow import Reads
 from oss.resource_inventory.domain import register_builtin_types
 from oss.resource_inventory.models import ResourceRow
 
@@ -82,19 +84,18 @@ RESOURCE_QUERY = tmf.QuerySpec(
 _LISTS = tmf.ListStatements(_TABLE, RESOURCE_QUERY)
 
 
-def find_row(connection: Connection, resource_id: str) -> Row[Any] | None:
-    """The row as plain data (same attribute names as ``ResourceRow``), for reading only: a Core statement
-    on any connection, so a read-only unit of work needs no session for it."""
-    return connection.execute(_BY_ID, {"resource_id": resource_id}).first()
+_FIND = PreparedSelect(_BY_ID)
+
+
+def find_row(reads: Reads, resource_id: str) -> tuple[Any, ...] | None:
+    """The row's values in ``ResourceRow``'s column order, for reading only: run on the driver's cursor of
+    any unit of work (``common.prepared``), so a read-only one needs neither a session nor a Connection."""
+    return _FIND.first(reads, {"resource_id": resource_id})
 
 
 class ResourceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def find(self, resource_id: str) -> Row[Any] | None:
-        """The row as plain data (same attribute names as ``ResourceRow``), for reading only."""
-        return find_row(self.session.connection(), resource_id)
 
     def get_for_update(self, resource_id: str) -> ResourceRow | None:
         """The row, locked until the transaction ends (``FOR UPDATE`` on PostgreSQL; SQLite's
@@ -107,13 +108,13 @@ class ResourceRepository:
     def delete(self, row: ResourceRow) -> None:
         self.session.delete(row)
 
-    def list(self, query: tmf.ListQuery) -> tuple[list[Row[Any]], int]:
-        """One page of rows matching ``query`` (plain rows, as ``find``) and the number of all matching rows
-        (two statements)."""
-        count, page, params = _LISTS.for_query(query)
-        # On the session's connection: Core statements on the table need none of the ORM's execution layer.
-        connection = self.session.connection()
-        total = connection.scalar(count, params) or 0
-        if query.limit == 0 or query.offset >= total:
-            return [], total
-        return list(connection.execute(page, params)), total
+
+def list_rows(reads: Reads, query: tmf.ListQuery) -> tuple[list[tuple[Any, ...]], int]:
+    """One page of rows matching ``query`` (values as ``find_row``'s) and the number of all matching rows
+    (two statements), on the driver's cursor of any unit of work with a Connection (``common.prepared``;
+    a statement with an expanding IN list goes through SQLAlchemy's execute on that Connection)."""
+    count, page, params = _LISTS.for_query(query)
+    total = prepared(count).scalar(reads, params) or 0
+    if query.limit == 0 or query.offset >= total:
+        return [], total
+    return prepared(page).all(reads, params), total

@@ -88,10 +88,15 @@ def test_unregistering_a_listener_drops_its_pending_deliveries(session_factory: 
         assert session.execute(select(EventSubscription.id)).scalars().all() == [stays]
 
 
-def test_publishing_events_wakes_commit_listeners_only_on_commit(session_factory: sessionmaker[Session]) -> None:
+def test_publishing_events_wakes_commit_listeners_only_on_commit_of_a_delivery(
+    session_factory: sessionmaker[Session],
+) -> None:
     calls: list[str] = []
     remove = events.add_commit_listener(lambda: calls.append("woken"))
     try:
+        publish(session_factory)
+        assert calls == []  # an event nobody gets leaves the dispatchers nothing to claim
+        subscribe(session_factory, "http://127.0.0.1:9/listener")
         with UnitOfWork(session_factory) as tx:
             events.publish(tx.session, api=API, event_type="ResourceCreateEvent", resource={"id": "r"})
         assert calls == []

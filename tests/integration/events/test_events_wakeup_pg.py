@@ -64,6 +64,7 @@ def test_notify_goes_out_after_the_commit_on_its_own_connection_not_in_the_trans
         assert listener.listening.wait(DEADLINE)
         woken.wait(DEADLINE)  # the wake-up every (re)connection gives
         woken.clear()
+        subscribe(session_factory, "http://127.0.0.1:9/listener")  # an event nobody gets wakes nobody
         event.listen(clean_db, "before_cursor_execute", record)
         with UnitOfWork(session_factory) as tx:
             events.publish(tx.session, api="resourceInventoryManagement", event_type="ResourceCreateEvent",

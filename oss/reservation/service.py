@@ -327,6 +327,11 @@ def _apply_attributes(
 def _apply_state(session: Session, row: ReservationRow, target: str | None, now: datetime) -> bool:
     if target is None or target == row.state:
         return False
+    if row.state == EXPIRED and target == COMMITTED:  # a sweeper (or an earlier request) expired it first
+        raise ReservationExpired(
+            f"Reservation {row.id} expired at {clock.isoformat(row.valid_until)}; its items were released.",
+            details={"reservationState": EXPIRED},
+        )
     if target in (COMMITTED, RELEASED):
         domain.check_transition(row.state, target)
     if target == COMMITTED:

@@ -192,3 +192,22 @@ def test_sweep_in_progress_makes_a_racing_commit_409_expired(
     assert _state(uow, reservation_id) == "expired"
     assert [call for call, _ in numbers.calls] == ["hold", "release:expired"]
     assert numbers.states(clean_db) == {"available": 25}
+
+
+def test_the_kernel_runs_the_reservation_sweeper(
+    uow: Any, numbers: FakeProvider, clean_db: Engine, fixed_clock: clock.FixedClock
+) -> None:
+    from common import steps
+    from oss.reservation import EXPIRY_SWEEP_EVERY, EXPIRY_SWEEPER
+
+    registered = steps.registered_sweepers()[EXPIRY_SWEEPER]
+    assert registered.every == EXPIRY_SWEEP_EVERY and registered.sweep is expire_due_reservations
+    reservation_id = _reserve(uow, 5)
+    fixed_clock.advance(timedelta(minutes=6))
+    runner = steps.StepRunner(make_session_factory(clean_db), heartbeat=False)
+    try:
+        runner.run_once()
+    finally:
+        runner.close()
+    assert _state(uow, reservation_id) == "expired"
+    assert numbers.states(clean_db) == {"available": 25}

@@ -136,9 +136,7 @@ def checked_items(items: Sequence[Mapping[str, Any]]) -> list[mapping.ItemSpec]:
 
 
 def _hold_item(session: Session, row: ReservationRow, position: int, spec: mapping.ItemSpec, until: datetime) -> None:
-    provider = registry.provider_for(spec.type)
-    if spec.pool_id is not None and provider.pool(session, spec.pool_id) is None:
-        raise ResourcePoolNotFound(spec.pool_id)
+    provider = registry.provider_for(spec.type)  # an unknown pool is the provider's 404 (ResourcePoolNotFound)
     item = ReservationItemRow(
         id=new_id(),
         position=position,
@@ -193,8 +191,6 @@ def check_items(uow: UnitOfWork, specs: Sequence[mapping.ItemSpec]) -> list[dict
         answers = []
         for spec in specs:
             provider = registry.provider_for(spec.type)
-            if spec.pool_id is not None and provider.pool(tx.session, spec.pool_id) is None:
-                raise ResourcePoolNotFound(spec.pool_id)
             request = ItemRequest(spec.type, spec.pool_id, spec.quantity, spec.criteria)
             answers.append(mapping.availability_to_tmf(spec, provider.check(tx.session, request)))
         return answers

@@ -18,7 +18,16 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, and_, func, select, update
 from sqlalchemy.orm import Session
 
-from oss.reservation import Availability, HeldResource, HoldOwner, ItemRequest, PoolView, Unavailable, register_provider
+from oss.reservation import (
+    Availability,
+    HeldResource,
+    HoldOwner,
+    ItemRequest,
+    PoolView,
+    ResourcePoolNotFound,
+    Unavailable,
+    register_provider,
+)
 
 METADATA = MetaData()
 RESOURCES = Table(
@@ -94,6 +103,8 @@ class FakeProvider:
         )
 
     def _matching(self, request: ItemRequest) -> Any:
+        if request.pool_id is not None and request.pool_id not in self.pools_sizes:
+            raise ResourcePoolNotFound(request.pool_id)
         pools = [request.pool_id] if request.pool_id else sorted(self.pools_sizes)
         condition = and_(RESOURCES.c.pool_id.in_(pools), RESOURCES.c.state == "available")
         prefix = request.criteria.get("prefix")

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,6 +64,10 @@ events.register_event_types(API, (CREATE_EVENT, STATE_CHANGE_EVENT, ATTRIBUTE_CH
 events.register_event_schema(API, {"reservation": RESERVATION_QUERY.members})
 
 EXPIRY_BATCH = 100
+# PostgreSQL aborts a transaction that lost a deadlock (40P01) or a serialization check (40001): only the use
+# case that owns the transaction can run it again, not the provider whose statement it hit.
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 3
 _PATCHABLE = ("description", "reservationState", "validFor", "relatedEntity")
 
 
@@ -72,7 +77,25 @@ _PATCHABLE = ("description", "reservationState", "validFor", "relatedEntity")
 def create_reservation(
     uow: UnitOfWork, document: Mapping[str, Any], *, default_hold: timedelta | None = None
 ) -> ReservationData:
-    """Hold every item of a TMF685 Reservation_Create document, all or nothing (409 with what is available)."""
+    """Hold every item of a TMF685 Reservation_Create document, all or nothing (409 with what is available).
+    A transaction PostgreSQL aborted for a deadlock between providers' locks is run again (``ATTEMPTS``)."""
+    return _retried(lambda: _create_reservation(uow, document, default_hold))
+
+
+def _retried(attempt: Callable[[], ReservationData]) -> ReservationData:
+    for remaining in range(ATTEMPTS - 1, -1, -1):
+        try:
+            return attempt()
+        except DBAPIError as error:
+            if remaining == 0 or getattr(error.orig, "sqlstate", None) not in RETRIED_SQLSTATES:
+                raise
+            logger.info("reservation transaction lost a deadlock; running it again (%d left)", remaining)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _create_reservation(
+    uow: UnitOfWork, document: Mapping[str, Any], default_hold: timedelta | None
+) -> ReservationData:
     specs = checked_items(document.get("reservationItem") or [])
     if document.get("reservationState", RESERVED) != RESERVED:
         raise InvalidReservation("A new reservation is reserved; commit or release it with a PATCH.")
@@ -242,7 +265,12 @@ def list_reservations(uow: UnitOfWork, query: ListQuery) -> Page[ReservationData
 
 def patch_reservation(uow: UnitOfWork, reservation_id: str, patch: Mapping[str, Any]) -> ReservationData:
     """Apply a JSON merge-patch: relatedEntity (transfer), validFor.endDateTime (extend), description, then
-    reservationState (commit or release), all in one transaction under the row lock."""
+    reservationState (commit or release), all in one transaction under the row lock (run again after a
+    deadlock, as a create is)."""
+    return _retried(lambda: _patch_reservation(uow, reservation_id, patch))
+
+
+def _patch_reservation(uow: UnitOfWork, reservation_id: str, patch: Mapping[str, Any]) -> ReservationData:
     unknown = sorted(key for key in patch if key not in _PATCHABLE)
     if unknown:
         raise InvalidReservation(f"{unknown[0]!r} cannot be changed by a PATCH.")

@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from common import clock, events, request_context
 from common.errors import Conflict
 from common.orm import new_id
-from common.tmf import Fields, ListQuery, Page, parse_item_query, parse_list_query
+from common.tmf import Fields, ListQuery, Page, Preconditions, entity_tag, parse_item_query, parse_list_query
 from common.uow import UnitOfWork
 from oss.reservation import domain, mapping, registry
 from oss.reservation.domain import (
@@ -263,14 +263,22 @@ def list_reservations(uow: UnitOfWork, query: ListQuery) -> Page[ReservationData
 # --- changes ----------------------------------------------------------------------------------------------
 
 
-def patch_reservation(uow: UnitOfWork, reservation_id: str, patch: Mapping[str, Any]) -> ReservationData:
+def patch_reservation(
+    uow: UnitOfWork,
+    reservation_id: str,
+    patch: Mapping[str, Any],
+    *,
+    preconditions: Preconditions | None = None,
+) -> ReservationData:
     """Apply a JSON merge-patch: relatedEntity (transfer), validFor.endDateTime (extend), description, then
     reservationState (commit or release), all in one transaction under the row lock (run again after a
-    deadlock, as a create is)."""
-    return _retried(lambda: _patch_reservation(uow, reservation_id, patch))
+    deadlock, as a create is). ``preconditions`` (If-Match) are checked against the locked row: 412."""
+    return _retried(lambda: _patch_reservation(uow, reservation_id, patch, preconditions))
 
 
-def _patch_reservation(uow: UnitOfWork, reservation_id: str, patch: Mapping[str, Any]) -> ReservationData:
+def _patch_reservation(
+    uow: UnitOfWork, reservation_id: str, patch: Mapping[str, Any], preconditions: Preconditions | None
+) -> ReservationData:
     unknown = sorted(key for key in patch if key not in _PATCHABLE)
     if unknown:
         raise InvalidReservation(f"{unknown[0]!r} cannot be changed by a PATCH.")
@@ -282,6 +290,8 @@ def _patch_reservation(uow: UnitOfWork, reservation_id: str, patch: Mapping[str,
         row = repository.get_for_update(reservation_id)
         if row is None:
             raise ReservationNotFound(reservation_id)
+        if preconditions is not None:
+            preconditions.check(entity_tag(row.row_version), f"Reservation {reservation_id}")
         now = clock.now()
         changes_hold = target_state == COMMITTED or new_end is not None or "relatedEntity" in patch
         if row.state == RESERVED and changes_hold and _expired_now(row, now):

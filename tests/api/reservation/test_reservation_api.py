@@ -299,3 +299,23 @@ def test_a_provider_refusal_of_its_own_rolls_everything_back(
     assert response.status_code == 404
     assert addresses.states(clean_db) == {"available": 4} and numbers.states(clean_db) == {"available": 25}
     assert _count(clean_db, ReservationRow.__table__) == 0
+
+
+def test_etags_make_changes_conditional(client: TestClient, providers: Any, clean_db: Engine) -> None:
+    numbers, _ = providers
+    created = client.post(f"{RP}/reservation", json=reservation(number_item()))
+    tag = created.headers["ETag"]
+    assert tag == '"1"'
+    fetched = client.get(created.json()["href"])
+    assert fetched.headers["ETag"] == tag
+    assert client.get(created.json()["href"], headers={"If-None-Match": tag}).status_code == 304
+    changed = client.patch(
+        created.json()["href"], json={"description": "pbx"}, headers={**MERGE_PATCH, "If-Match": tag}
+    )
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    stale = client.patch(
+        created.json()["href"], json={"reservationState": "committed"}, headers={**MERGE_PATCH, "If-Match": tag}
+    )
+    assert stale.status_code == 412, stale.text
+    assert client.get(created.json()["href"]).json()["reservationState"] == "reserved"
+    assert "assigned" not in numbers.states(clean_db)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 18:34:16.316094+00:00
+Create Date: 2026-12-03 18:48:24.176445+00:00
 """
 
 from __future__ import annotations
@@ -134,23 +134,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_event_subscription_api"), ["api"], unique=False)
 
     op.create_table(
-        "idempotency_key",
-        sa.Column("actor", sa.String(length=128), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("request_id", sa.String(length=128), nullable=False),
+        "reservation",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expirable", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state_change_reason", sa.String(length=255), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("effect_type", sa.String(length=64), nullable=True),
-        sa.Column("effect_id", sa.String(length=128), nullable=True),
-        sa.Column("effect_path", sa.String(length=2048), nullable=True),
-        sa.Column("status", sa.Integer(), nullable=True),
-        sa.Column("headers", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
-        sa.Column("body", sa.LargeBinary(), nullable=True),
-        sa.PrimaryKeyConstraint("actor", "key", name=op.f("pk_idempotency_key")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation")),
     )
-    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
-        batch_op.create_index("ix_idempotency_key_expires_at", ["expires_at"], unique=False)
+    with op.batch_alter_table("reservation", schema=None) as batch_op:
+        batch_op.create_index("ix_reservation_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_state_changed_at"), ["state_changed_at"], unique=False)
+        batch_op.create_index(
+            "ix_reservation_state_expirable_valid_until", ["state", "expirable", "valid_until"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_reservation_valid_from"), ["valid_from"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_valid_until"), ["valid_until"], unique=False)
 
     op.create_table(
         "resource",
@@ -186,6 +198,14 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index("ix_resource_created_at_id", ["created_at", "id"], unique=False)
+        if op.get_bind().dialect.name == "postgresql":  # JSONB containment index; SQLite has no GIN
+            batch_op.create_index(
+                "ix_resource_document_gin",
+                ["document"],
+                unique=False,
+                postgresql_using="gin",
+                postgresql_ops={"document": "jsonb_path_ops"},
+            )
         batch_op.create_index(batch_op.f("ix_resource_end_operating_date"), ["end_operating_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_operational_state"), ["operational_state"], unique=False)
@@ -252,11 +272,65 @@ def upgrade() -> None:
             "ix_event_delivery_subscription_id_state_event_seq", ["subscription_id", "state", "event_seq"], unique=False
         )
 
+    op.create_table(
+        "reservation_item",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("reservation_id", sa.String(length=36), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("provider", sa.String(length=64), nullable=False),
+        sa.Column("pool_id", sa.String(length=64), nullable=True),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("criteria", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("schema_location", sa.Text(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reservation_id"],
+            ["reservation.id"],
+            name=op.f("fk_reservation_item_reservation_id_reservation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation_item")),
+    )
+    with op.batch_alter_table("reservation_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reservation_item_pool_id"), ["pool_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
+
+    op.create_table(
+        "reservation_hold",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("item_id", sa.String(length=36), nullable=False),
+        sa.Column("resource_id", sa.String(length=255), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("resource_type", sa.String(length=64), nullable=False),
+        sa.Column("pool_id", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["reservation_item.id"],
+            name=op.f("fk_reservation_hold_item_id_reservation_item"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation_hold")),
+    )
+    with op.batch_alter_table("reservation_hold", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reservation_hold_item_id"), ["item_id"], unique=False)
+        batch_op.create_index("ix_reservation_hold_resource_id", ["resource_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("reservation_hold", schema=None) as batch_op:
+        batch_op.drop_index("ix_reservation_hold_resource_id")
+        batch_op.drop_index(batch_op.f("ix_reservation_hold_item_id"))
+
+    op.drop_table("reservation_hold")
+    with op.batch_alter_table("reservation_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
+        batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
+
+    op.drop_table("reservation_item")
     with op.batch_alter_table("event_delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_event_delivery_subscription_id_state_event_seq")
         batch_op.drop_index("ix_event_delivery_state_next_attempt_at")
@@ -272,15 +346,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_operational_state"))
         batch_op.drop_index(batch_op.f("ix_resource_name"))
         batch_op.drop_index(batch_op.f("ix_resource_end_operating_date"))
+        if op.get_bind().dialect.name == "postgresql":
+            batch_op.drop_index(
+                "ix_resource_document_gin", postgresql_using="gin", postgresql_ops={"document": "jsonb_path_ops"}
+            )
         batch_op.drop_index("ix_resource_created_at_id")
         batch_op.drop_index("ix_resource_category_resource_status_created_at_id")
         batch_op.drop_index(batch_op.f("ix_resource_administrative_state"))
 
     op.drop_table("resource")
-    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
-        batch_op.drop_index("ix_idempotency_key_expires_at")
+    with op.batch_alter_table("reservation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reservation_valid_until"))
+        batch_op.drop_index(batch_op.f("ix_reservation_valid_from"))
+        batch_op.drop_index("ix_reservation_state_expirable_valid_until")
+        batch_op.drop_index(batch_op.f("ix_reservation_state_changed_at"))
+        batch_op.drop_index(batch_op.f("ix_reservation_state"))
+        batch_op.drop_index("ix_reservation_created_at_id")
 
-    op.drop_table("idempotency_key")
+    op.drop_table("reservation")
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscription_api"))
 

@@ -33,6 +33,14 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="resourceInventory:read",
     ),
     ApiEntry(
+        name="numberInventory",
+        title="Provisio Number Inventory v1",
+        spec="number_inventory.yaml",
+        base_path="/provisio/numberInventory/v1",
+        module="oss.number_pool.api",
+        read_scope="numberInventory:read",
+    ),
+    ApiEntry(
         name="audit",
         title="Provisio Audit and Event Operations v1",
         spec="audit.yaml",

@@ -15,6 +15,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "common.events",
     "common.audit",
     "oss.resource_inventory.models",
+    "oss.number_pool.models",
     "server.auth.models",
 )
 

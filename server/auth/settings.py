@@ -34,6 +34,8 @@ from typing import Any
 SCOPES: dict[str, str] = {
     "resourceInventory:read": "Read TMF639 resources and listen to their events (hub)",
     "resourceInventory:write": "Create, change and delete TMF639 resources",
+    "numberInventory:read": "Read number pools, blocks and numbers; listen to their events (hub)",
+    "numberInventory:write": "Create pools and blocks; change numbers' states",
     "audit:read": "Read the audit trail",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
     "auth:admin": "Create, list and revoke API tokens",
@@ -42,9 +44,15 @@ SCOPES: dict[str, str] = {
 # Named bundles of scopes (issue 15). The order system gets its ordering and reservation scopes when those
 # APIs are served; until then it reads the inventory and listens to its events.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "order-system": ("resourceInventory:read",),
-    "noc": ("resourceInventory:read", "audit:read"),
-    "operator": ("resourceInventory:read", "resourceInventory:write", "audit:read"),
+    "order-system": ("resourceInventory:read", "numberInventory:read"),
+    "noc": ("resourceInventory:read", "numberInventory:read", "audit:read"),
+    "operator": (
+        "resourceInventory:read",
+        "resourceInventory:write",
+        "numberInventory:read",
+        "numberInventory:write",
+        "audit:read",
+    ),
     "admin": tuple(SCOPES),
 }
 

@@ -78,6 +78,16 @@ def format_e164(digits: int) -> str:
     return f"+{digits}"
 
 
+def parse_digits(text: str, *, what: str = "number") -> int:
+    """The digits of an E.164 number written ``+`` and up to 15 digits (spaces, dots, dashes and brackets
+    tolerated), without asking a numbering plan: enough to find a number in our blocks (400 otherwise)."""
+    raw = str(text).strip()
+    compact = re.sub(r"[\s().-]", "", raw)
+    if not re.fullmatch(r"\+[1-9][0-9]{1,14}", compact):
+        raise InvalidE164(f"{what} {raw!r} is not an E.164 number (+ then up to 15 digits, not starting with 0).")
+    return int(compact[1:])
+
+
 def parse_e164(text: str, *, what: str = "number") -> E164:
     """Parse and validate ``text`` as an E.164 number (``+`` and digits; spaces, dots, dashes and brackets
     are tolerated), 400 ``INVALID_E164`` naming it otherwise."""
@@ -467,7 +477,7 @@ def glob_part(pattern: str) -> Part:
     text = re.sub(r"[\s()-]", "", str(pattern))
     international = text.startswith("+")
     body = text[1:] if international else text
-    if not body or not re.fullmatch(r"[0-9?*]+", body) or len(body.replace("*", "")) > MAX_DIGITS + 1:
+    if not body or not re.fullmatch(r"[0-9?*]+", body):
         raise InvalidPattern(
             f"pattern {pattern!r} may have only digits, ? (one digit) and * (any digits), after an optional +."
         )

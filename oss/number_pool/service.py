@@ -409,16 +409,16 @@ def _shape(block: NumberBlockRow) -> NumberShape:
 
 def retrieve_number(uow: UnitOfWork, value: str) -> NumberData:
     """A number by its E.164 value: its row, or, never touched, ``available`` from its block."""
-    number = domain.parse_e164(value, what="id")
+    digits = domain.parse_digits(value, what="id")
     with uow as tx:
-        row = number_by_digits(tx.session, number.digits)
+        row = number_by_digits(tx.session, digits)
         if row is not None:
             return number_data(row)
-        block = block_containing(tx.session, number.digits)
+        block = block_containing(tx.session, digits)
         if block is None:
-            raise NumberNotFound(f"{number.text} is in no number block.")
+            raise NumberNotFound(f"{domain.format_e164(digits)} is in no number block.")
         pool = _pool_row(tx.session, block.pool_id)
-        return _untouched(block, pool, number.digits)
+        return _untouched(block, pool, digits)
 
 
 def _untouched(block: NumberBlockRow, pool: NumberPoolRow, digits: int) -> NumberData:
@@ -464,12 +464,12 @@ def list_numbers(uow: UnitOfWork, query: ListQuery, *, pattern: str | None, pref
 
 
 def number_history(uow: UnitOfWork, value: str, query: ListQuery) -> Page[HistoryData]:
-    number = domain.parse_e164(value, what="id")
+    digits = domain.parse_digits(value, what="id")
     with uow as tx:
-        row = number_by_digits(tx.session, number.digits)
+        row = number_by_digits(tx.session, digits)
         if row is None:
-            if block_containing(tx.session, number.digits) is None:
-                raise NumberNotFound(f"{number.text} is in no number block.")
+            if block_containing(tx.session, digits) is None:
+                raise NumberNotFound(f"{domain.format_e164(digits)} is in no number block.")
             return Page(items=[], total=0, offset=query.offset, limit=query.limit)
         rows, total = repository.list_history(tx.session, row.id, query)
         items = [
@@ -684,20 +684,21 @@ def _exhausted(context: _PoolContext, criteria: Criteria, selection: _Selection)
 
 
 def _select_specific(context: _PoolContext, chunks: Chunks, criteria: Criteria) -> _Selection:
-    number = domain.parse_e164(str(criteria.number))
-    chunk = chunks.lock_containing(number.digits)
+    digits = domain.parse_digits(str(criteria.number))
+    text = domain.format_e164(digits)
+    chunk = chunks.lock_containing(digits)
     if chunk is None or chunk.block_id not in context.blocks:
-        row = number_by_digits(context.session, number.digits)
+        row = number_by_digits(context.session, digits)
         if row is not None and row.pool_id == context.pool.id:
-            raise NumberNotAvailable(f"{number.text} is {row.state}.", details={"currentState": row.state})
-        block = block_containing(context.session, number.digits)
+            raise NumberNotAvailable(f"{text} is {row.state}.", details={"currentState": row.state})
+        block = block_containing(context.session, digits)
         if block is None or block.pool_id != context.pool.id:
-            raise NumberNotFound(f"{number.text} is not in pool {context.pool.name!r}.")
-        raise NumberNotAvailable(f"{number.text} is not available.")
-    if not criteria.allow_golden and context.category(number.digits, chunk.block_id) == GOLDEN:
-        raise GoldenNumberRefused(f"{number.text} is a golden number: hold it with allowGolden: true.")
+            raise NumberNotFound(f"{text} is not in pool {context.pool.name!r}.")
+        raise NumberNotAvailable(f"{text} is not available.")
+    if not criteria.allow_golden and context.category(digits, chunk.block_id) == GOLDEN:
+        raise GoldenNumberRefused(f"{text} is a golden number: hold it with allowGolden: true.")
     selection = _Selection()
-    selection.add(chunk, Interval(number.digits, number.digits))
+    selection.add(chunk, Interval(digits, digits))
     return selection
 
 
@@ -1142,7 +1143,7 @@ def change_states(
     allow_golden: bool = False,
 ) -> list[NumberData]:
     """Move several numbers to ``target`` in one transaction, all or nothing (the state-change task)."""
-    numbers = sorted({domain.parse_e164(value, what="number").digits for value in values})
+    numbers = sorted({domain.parse_digits(value, what="number") for value in values})
     if target not in domain.STATES:
         raise InvalidCriteria(f"state must be one of {', '.join(domain.STATES)}, not {target!r}.")
 

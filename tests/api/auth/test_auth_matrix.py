@@ -148,9 +148,7 @@ EXAMPLES: dict[str, Example] = {
     "patchTelephoneNumber": Example(200, _touched_number, body={"state": "available"}, content_type=MERGE_PATCH),
     "listTelephoneNumberHistory": Example(200, _touched_number),
     "searchAvailableNumber": Example(200, _available_search),
-    "createNumberStateChange": Example(
-        201, _number_block, body={"number": ["+442079460002"], "state": "blocked"}
-    ),
+    "createNumberStateChange": Example(201, _number_block, body={"number": ["+442079460002"], "state": "blocked"}),
     # The hub operations of the number inventory API (the same operationIds as TMF639's, another hub).
     "numberInventory:registerListener": Example(201, body={"callback": "http://127.0.0.1:9/matrix"}),
     "numberInventory:retrieveListener": Example(200, _number_listener),

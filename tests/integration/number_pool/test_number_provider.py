@@ -24,7 +24,9 @@ OWNER = HoldOwner(
 )
 
 
-def hold(engine: Engine, pool_id: str | None, provider: NumberProvider = NUMBER_PROVIDER, **criteria: object) -> list[str]:
+def hold(
+    engine: Engine, pool_id: str | None, provider: NumberProvider = NUMBER_PROVIDER, **criteria: object
+) -> list[str]:
     with uow_factory(engine)() as tx:
         held = provider.hold(
             tx.session, ItemRequest(ITEM, pool_id, 1, criteria), OWNER, clock.now() + timedelta(minutes=5)
@@ -133,7 +135,9 @@ def test_least_recently_released_prefers_numbers_never_used(clean_db: Engine) ->
     pool = pool_with_block(clean_db, last="+442079460009")
     new = uow_factory(clean_db)
     with new() as tx:
-        held = NUMBER_PROVIDER.hold(tx.session, ItemRequest(ITEM, pool, 1, {"policy": "lowestFirst"}), OWNER, clock.now())
+        held = NUMBER_PROVIDER.hold(
+            tx.session, ItemRequest(ITEM, pool, 1, {"policy": "lowestFirst"}), OWNER, clock.now()
+        )
         tx.commit()
     with new() as tx:
         NUMBER_PROVIDER.release(tx.session, held, OWNER, reason="released")

@@ -3,6 +3,8 @@ model: a set of the free numbers of a small block (issue 16, "Correctness under 
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -71,7 +73,7 @@ class FreeSpaceMachine(RuleBasedStateMachine):
     def chunks_are_exactly_the_free_numbers(self) -> None:
         chunks = self.space.chunks
         assert chunks == sorted(chunks)
-        assert all(a.last < b.first for a, b in zip(chunks, chunks[1:], strict=False)), "chunks overlap"
+        assert all(a.last < b.first for a, b in itertools.pairwise(chunks)), "chunks overlap"
         assert all(chunk.size <= self.space.max_size for chunk in chunks), "a merge grew a chunk past its cap"
         covered = {n for chunk in chunks for n in range(chunk.first, chunk.last + 1)}
         assert covered == self.free

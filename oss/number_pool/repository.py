@@ -348,6 +348,10 @@ class Chunks:
             statement = statement.where(CHUNK.c.last_digits >= after)
         return list(self.connection.execute(statement))
 
+    def all(self) -> list[ChunkRow]:
+        """Every pool's chunks in ascending order (blocks never overlap, so numbers are in order too)."""
+        return list(self.connection.execute(select(*_CHUNK_COLUMNS).order_by(CHUNK.c.first_digits)))
+
     def of_block(self, block_id: str) -> list[ChunkRow]:
         statement = select(*_CHUNK_COLUMNS).where(CHUNK.c.block_id == block_id).order_by(CHUNK.c.first_digits)
         return list(self.connection.execute(statement))

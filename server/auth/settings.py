@@ -44,7 +44,7 @@ SCOPES: dict[str, str] = {
 # Named bundles of scopes (issue 15). The order system gets its ordering and reservation scopes when those
 # APIs are served; until then it reads the inventory and listens to its events.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "order-system": ("resourceInventory:read", "numberInventory:read"),
+    "order-system": ("resourceInventory:read",),
     "noc": ("resourceInventory:read", "numberInventory:read", "audit:read"),
     "operator": (
         "resourceInventory:read",

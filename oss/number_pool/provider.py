@@ -134,7 +134,7 @@ class NumberProvider:
     def _pool_ids(self, session: Session, request: ItemRequest) -> list[str]:
         if request.pool_id is not None:
             if session.get(NumberPoolRow, request.pool_id) is None:
-                raise ResourcePoolNotFound(f"No number pool with id {request.pool_id!r}.")
+                raise ResourcePoolNotFound(request.pool_id)
             return [request.pool_id]
         return [view.id for view in self.pools(session)]
 

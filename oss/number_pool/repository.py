@@ -238,7 +238,11 @@ def due_aging(session: Session, now: Any, limit: int) -> list[TelephoneNumberRow
 def due_holds(session: Session, now: Any, limit: int) -> list[TelephoneNumberRow]:
     statement = (
         select(TelephoneNumberRow)
-        .where(TelephoneNumberRow.state == "reserved", TelephoneNumberRow.hold_until <= now)
+        .where(
+            TelephoneNumberRow.state == "reserved",
+            TelephoneNumberRow.hold_until <= now,
+            TelephoneNumberRow.reservation_id.is_(None),  # a reservation's holds are its context's to expire
+        )
         .order_by(TelephoneNumberRow.digits)
         .limit(limit)
         .with_for_update(skip_locked=True)

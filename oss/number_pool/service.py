@@ -1179,6 +1179,11 @@ def _change_one(
     fields: dict[str, Any] = {"hold_until": hold_until or clock.now() + DEFAULT_HOLD} if target == RESERVED else {}
     if row is not None and row.state != AVAILABLE:
         domain.check_transition(text, row.state, target)
+        if row.state == RESERVED and row.reservation_id and row.reservation_id != holder.reservation_id:
+            raise NumberNotAvailable(
+                f"{text} is held by reservation {row.reservation_id}: commit or release it through TMF685.",
+                details={"currentState": row.state, "reservationId": row.reservation_id},
+            )
         if row.state == AGING and target == ASSIGNED and row.customer_id not in (None, holder.customer_id):
             raise NumberNotAvailable(
                 f"{text} is aging after customer {row.customer_id}: only that customer can take it back.",
@@ -1276,7 +1281,7 @@ def expire_holds(uow_factory: Callable[[], UnitOfWork], now: datetime, *, batch_
     expired = 0
     while True:
         with uow_factory() as tx:
-            rows = [row for row in repository.due_holds(tx.session, now, batch_size) if row.reservation_id is None]
+            rows = repository.due_holds(tx.session, now, batch_size)
             if not rows:
                 return expired
             release_numbers(tx.session, [row.id for row in rows], Holder(reason="hold expired", actor="system"))

@@ -70,3 +70,11 @@ def test_the_pool_shows_in_tmf685_resource_pools(client: TestClient, clean_db: A
     listed = client.get(f"{RP}/resourcePool").json()
     mine = [p for p in listed if p["id"] == pool["id"]]
     assert mine and mine[0]["name"] == "London 020"
+
+
+def test_a_number_a_reservation_holds_cannot_be_changed_behind_its_back(client: TestClient, clean_db: Any) -> None:
+    pool, _ = london(client)
+    held = values(reserve(client, item(pool["id"])).json())[0]
+    response = client.patch(f"{BASE}/telephoneNumber/{held}", json={"state": "available"}, headers=MERGE)
+    assert response.status_code == 409 and response.json()["code"] == "NUMBER_NOT_AVAILABLE"
+    assert client.get(f"{BASE}/telephoneNumber/{held}").json()["state"] == "reserved"

@@ -33,6 +33,14 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="resourceInventory:read",
     ),
     ApiEntry(
+        name="numberInventory",
+        title="Provisio Number Inventory v1",
+        spec="number_inventory.yaml",
+        base_path="/provisio/numberInventory/v1",
+        module="oss.number_pool.api",
+        read_scope="numberInventory:read",
+    ),
+    ApiEntry(
         name="resourcePoolManagement",
         title="TMF685 Resource Pool Management v1",
         spec="reservation.yaml",

@@ -16,6 +16,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "common.audit",
     "common.steps",
     "oss.resource_inventory.models",
+    "oss.number_pool.models",
     "oss.reservation.models",
     "server.auth.models",
     "server.idempotency.models",

@@ -8,7 +8,9 @@ Facade for other contexts:
   import of your own rows writes their TMF639 rows with it), ``import_resources(uow, documents)`` in
   batches of one transaction each; both through ``common.bulk`` (audit and events as row by row);
 - ``create_resource`` / ``patch_resource`` / ``delete_resource`` with ``acting_context=<your context>``
-  to write your own types (events and audit included), ``retrieve_resource`` / ``list_resources`` to read.
+  to write your own types (events and audit included), ``retrieve_resource`` / ``list_resources`` to read;
+- ``create_resource_in(session, ...)`` / ``patch_resource_in(session, ...)``: the same writes in the
+  caller's transaction (never commit), so an owning context's change and its TMF639 row commit together.
 """
 
 from oss.resource_inventory.domain import RESOURCE_TYPES, Ownership, ResourceData, ResourceType
@@ -16,10 +18,12 @@ from oss.resource_inventory.errors import OwnedElsewhere, ResourceNotFound, Unkn
 from oss.resource_inventory.service import (
     bulk_create_resources,
     create_resource,
+    create_resource_in,
     delete_resource,
     import_resources,
     list_resources,
     patch_resource,
+    patch_resource_in,
     retrieve_resource,
 )
 
@@ -33,9 +37,11 @@ __all__ = [
     "UnknownResourceType",
     "bulk_create_resources",
     "create_resource",
+    "create_resource_in",
     "delete_resource",
     "import_resources",
     "list_resources",
     "patch_resource",
+    "patch_resource_in",
     "retrieve_resource",
 ]

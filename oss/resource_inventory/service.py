@@ -14,7 +14,7 @@ through these use cases; the TMF639 API never passes it, so it meets the ownersh
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -62,35 +62,53 @@ DELETE_EVENT = "ResourceDeleteEvent"
 
 def create_resource(uow: UnitOfWork, document: Mapping[str, Any], *, acting_context: str | None = None) -> ResourceData:
     """Create a resource from a TMF639 Resource_Create document (``@type`` defaults to LogicalResource)."""
-    fields = _checked(mapping.from_tmf(document))
-    resource_type = _resolved(document)
-    ensure_writable(resource_type.schema, acting_context)
-    now = clock.now()
     with uow as tx:
-        row = ResourceRow(
-            id=new_id(),
-            type=resource_type.name,
-            base_type=resource_type.base_type,
-            document=fields.attributes,
-            created_at=now,
-            updated_at=now,
-            **fields.columns,
-        )
-        ResourceRepository(tx.session).add(row)
-        tx.session.flush()
-        resource = to_data(row)
-        _publish(tx, CREATE_EVENT, resource)
+        resource = create_resource_in(tx.session, document, acting_context=acting_context)
         tx.commit()
     logger.info("created resource %s (%s)", resource.id, resource.type)
     return resource
 
 
+def create_resource_in(
+    session: Session,
+    document: Mapping[str, Any],
+    *,
+    acting_context: str | None = None,
+    resource_id: str | None = None,
+) -> ResourceData:
+    """``create_resource`` in the caller's transaction (never commits): a context that owns a TMF639 type
+    writes its change and the resource together. ``resource_id`` lets it use its own row's id."""
+    fields = _checked(mapping.from_tmf(document))
+    resource_type = _resolved(document)
+    ensure_writable(resource_type.schema, acting_context)
+    now = clock.now()
+    row = ResourceRow(
+        id=resource_id or new_id(),
+        type=resource_type.name,
+        base_type=resource_type.base_type,
+        document=fields.attributes,
+        created_at=now,
+        updated_at=now,
+        **fields.columns,
+    )
+    ResourceRepository(session).add(row)
+    session.flush()
+    resource = to_data(row)
+    _publish_in(session, CREATE_EVENT, resource)
+    return resource
+
+
 def prepare_resource_rows(
-    documents: Iterable[Mapping[str, Any]], *, acting_context: str | None = None
+    documents: Iterable[Mapping[str, Any]],
+    *,
+    acting_context: str | None = None,
+    resource_ids: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The ``resource`` rows of TMF639 Resource_Create documents, checked as ``create_resource`` checks
-    one (400 on a bad document, 409 on a type another context owns) before anything is written."""
+    one (400 on a bad document, 409 on a type another context owns) before anything is written.
+    ``resource_ids`` (one per document) lets an owning context give its rows' own ids."""
     rows = []
+    ids = iter(resource_ids) if resource_ids is not None else None
     for document in documents:
         fields = _checked(mapping.from_tmf(document))
         resource_type = _resolved(document)
@@ -98,7 +116,7 @@ def prepare_resource_rows(
         now = clock.now()
         rows.append(
             {
-                "id": new_id(),
+                "id": next(ids) if ids is not None else new_id(),
                 "type": resource_type.name,
                 "base_type": resource_type.base_type,
                 "document": fields.attributes,
@@ -111,13 +129,17 @@ def prepare_resource_rows(
 
 
 def bulk_create_resources(
-    session: Session, documents: Iterable[Mapping[str, Any]], *, acting_context: str | None = None
+    session: Session,
+    documents: Iterable[Mapping[str, Any]],
+    *,
+    acting_context: str | None = None,
+    resource_ids: Sequence[str] | None = None,
 ) -> list[ResourceData]:
     """Create many resources in the caller's transaction (never commits): the facade a context that owns
     a TMF639 type calls from its own bulk import, so its rows and their inventory view commit together.
     Writes exactly what ``create_resource`` per document would: rows, audit records, one
     ResourceCreateEvent each with its hub deliveries (``common.bulk``)."""
-    rows = prepare_resource_rows(documents, acting_context=acting_context)
+    rows = prepare_resource_rows(documents, acting_context=acting_context, resource_ids=resource_ids)
     return _insert_prepared(session, rows)
 
 
@@ -190,29 +212,49 @@ def patch_resource(
     """Apply a JSON merge-patch (RFC 7396) to a resource and publish what changed; ``preconditions``
     (If-Match) are checked against the locked row, so a stale ETag is a 412 even in a race."""
     with uow as tx:
-        row, before = _lock_writable(ResourceRepository(tx.session), resource_id, acting_context, preconditions)
-        _refuse_class_change(before, patch)
-        patch = {key: value for key, value in patch.items() if key not in ("href", "@type", "@baseType")}
-        current = mapping.document_of(before)
-        merged = merge_patch(current, patch)
-        fields = _checked(mapping.from_tmf(merged, resource_id=resource_id))
-        resource_type = RESOURCE_TYPES.resolve_stored(before.type, before.base_type)
-        RESOURCE_TYPES.check_attributes(resource_type, merged, ignore=mapping.SERVER_ATTRIBUTES)
-        change = classify_change(changed_members(current, merged))
-        if change.is_empty:
-            return before
-        _apply(row, fields)
-        try:
-            tx.session.flush()
-        except StaleDataError:
-            raise Conflict("The resource was changed concurrently; retry.", code="CONCURRENT_UPDATE") from None
-        after = to_data(row)
-        if change.state_members:
-            _publish(tx, STATE_CHANGE_EVENT, after)
-        if change.attribute_members:
-            _publish(tx, ATTRIBUTE_CHANGE_EVENT, after, field_path=",".join(change.attribute_members))
-        tx.commit()
+        after, changed = _patch(tx.session, resource_id, patch, acting_context, preconditions)
+        if changed:
+            tx.commit()
     return after
+
+
+def patch_resource_in(
+    session: Session, resource_id: str, patch: Mapping[str, Any], *, acting_context: str | None = None
+) -> ResourceData:
+    """``patch_resource`` in the caller's transaction (never commits): the owning context's change and its
+    inventory view commit together."""
+    return _patch(session, resource_id, patch, acting_context, None)[0]
+
+
+def _patch(
+    session: Session,
+    resource_id: str,
+    patch: Mapping[str, Any],
+    acting_context: str | None,
+    preconditions: Preconditions | None,
+) -> tuple[ResourceData, bool]:
+    row, before = _lock_writable(ResourceRepository(session), resource_id, acting_context, preconditions)
+    _refuse_class_change(before, patch)
+    patch = {key: value for key, value in patch.items() if key not in ("href", "@type", "@baseType")}
+    current = mapping.document_of(before)
+    merged = merge_patch(current, patch)
+    fields = _checked(mapping.from_tmf(merged, resource_id=resource_id))
+    resource_type = RESOURCE_TYPES.resolve_stored(before.type, before.base_type)
+    RESOURCE_TYPES.check_attributes(resource_type, merged, ignore=mapping.SERVER_ATTRIBUTES)
+    change = classify_change(changed_members(current, merged))
+    if change.is_empty:
+        return before, False
+    _apply(row, fields)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("The resource was changed concurrently; retry.", code="CONCURRENT_UPDATE") from None
+    after = to_data(row)
+    if change.state_members:
+        _publish_in(session, STATE_CHANGE_EVENT, after)
+    if change.attribute_members:
+        _publish_in(session, ATTRIBUTE_CHANGE_EVENT, after, field_path=",".join(change.attribute_members))
+    return after, True
 
 
 def delete_resource(
@@ -388,8 +430,12 @@ def _apply(row: ResourceRow, fields: mapping.ResourceFields) -> None:
 
 
 def _publish(tx: UnitOfWork, event_type: str, resource: ResourceData, field_path: str | None = None) -> str:
+    return _publish_in(tx.session, event_type, resource, field_path)
+
+
+def _publish_in(session: Session, event_type: str, resource: ResourceData, field_path: str | None = None) -> str:
     return events.publish(
-        tx.session,
+        session,
         api=API,
         event_type=event_type,
         resource=mapping.to_tmf(resource),

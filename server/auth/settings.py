@@ -34,6 +34,8 @@ from typing import Any
 SCOPES: dict[str, str] = {
     "resourceInventory:read": "Read TMF639 resources and listen to their events (hub)",
     "resourceInventory:write": "Create, change and delete TMF639 resources",
+    "numberInventory:read": "Read number pools, blocks and numbers; listen to their events (hub)",
+    "numberInventory:write": "Create pools and blocks; change numbers' states",
     "resourcePool:read": "Read TMF685 pools, reservations and availability; listen to reservation events (hub)",
     "resourcePool:write": "Create TMF685 reservations; commit, release, extend and transfer them",
     "audit:read": "Read the audit trail",
@@ -46,10 +48,12 @@ SCOPES: dict[str, str] = {
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
-    "noc": ("resourceInventory:read", "resourcePool:read", "audit:read"),
+    "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read"),
     "operator": (
         "resourceInventory:read",
         "resourceInventory:write",
+        "numberInventory:read",
+        "numberInventory:write",
         "resourcePool:read",
         "resourcePool:write",
         "audit:read",

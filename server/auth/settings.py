@@ -38,6 +38,7 @@ SCOPES: dict[str, str] = {
     "numberInventory:write": "Create pools and blocks; change numbers' states",
     "audit:read": "Read the audit trail",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
+    "steps:admin": "See durable steps and sweepers; retry dead steps",
     "auth:admin": "Create, list and revoke API tokens",
 }
 

@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from common import clock, steps
 from common.events import DEAD, EventDelivery
+from common.orm import new_id
 from server.apis import APIS, OPENAPI_DIR
 from server.auth.settings import SCOPES
 from tests.support.auth import ALL_SCOPES, token_headers
@@ -54,6 +57,14 @@ def _delivery(client: TestClient, engine: Engine, *, dead: bool = False) -> dict
     return {"id": str(delivery_id)}
 
 
+def _step(_client: TestClient, engine: Engine, *, dead: bool = False) -> dict[str, str]:
+    with Session(engine) as session, session.begin():
+        step_id = steps.schedule_step(session, "matrix.step", key=new_id(), due_at=clock.now(), payload={})
+        if dead:  # only a dead step can be retried
+            session.execute(update(steps.DurableStep).where(steps.DurableStep.id == step_id).values(state=steps.DEAD))
+    return {"id": step_id}
+
+
 def _token(client: TestClient, _engine: Engine) -> dict[str, str]:
     created = client.post(f"{AUTH}/token", json={"user": "matrix", "scope": ["audit:read"]})
     assert created.status_code == 201, created.text
@@ -92,6 +103,10 @@ EXAMPLES: dict[str, Example] = {
     "listEventDelivery": Example(200),
     "retrieveEventDelivery": Example(200, _delivery),
     "redeliverEventDelivery": Example(200, lambda client, engine: _delivery(client, engine, dead=True)),
+    "listStep": Example(200),
+    "retrieveStep": Example(200, _step),
+    "retryStep": Example(200, lambda client, engine: _step(client, engine, dead=True)),
+    "listSweeper": Example(200),
     "listApiToken": Example(200),
     "createApiToken": Example(201, body={"user": "matrix", "scope": ["audit:read"]}),
     "retrieveApiToken": Example(200, _token),

@@ -207,3 +207,19 @@ def create_number_state_change(body: dict[str, Any]) -> Any:
         "number": [mapping.number_json(number) for number in numbers],
     }
     return task, 201
+
+
+# Porting (oss/number_pool/porting_api.py) is served from this module, the one the API table names.
+from oss.number_pool import porting_api  # noqa: E402
+from oss.number_pool.porting_api import (  # noqa: E402
+    create_port_in_request as create_port_in_request,
+    create_port_out_request as create_port_out_request,
+    list_port_in_request as list_port_in_request,
+    list_port_out_request as list_port_out_request,
+    patch_port_in_request as patch_port_in_request,
+    patch_port_out_request as patch_port_out_request,
+    retrieve_port_in_request as retrieve_port_in_request,
+    retrieve_port_out_request as retrieve_port_out_request,
+)
+
+QUERY_CONTRACTS.update(porting_api.QUERY_CONTRACTS)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import csv
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,7 +59,7 @@ from oss.number_pool.domain import ASSIGNED, AVAILABLE, BLOCKED, PORTED_IN, PORT
 from oss.number_pool.models import NumberBlockRow, NumberChunkRow, NumberHistoryRow, NumberPoolRow, TelephoneNumberRow
 from oss.number_pool.porting import add_blocks_for
 from oss.number_pool.repository import Chunks
-from oss.number_pool.service import API, CONTEXT, NUMBER_STATE_EVENT, _as_data, _carve, _Selection
+from oss.number_pool.service import API, CONTEXT, NUMBER_STATE_EVENT, _as_data
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +79,25 @@ class ImportFileError(Exception):
 
 
 @dataclass(frozen=True)
+class Number:
+    """A number as the file gives it: its E.164 digits, checked for shape only. Whether it is a valid
+    number of its plan was decided when the block holding it was created (``domain.block_span``); a
+    number in none of our blocks is checked in full (``domain.parse_e164``) before it gets one."""
+
+    digits: int
+
+    @property
+    def text(self) -> str:
+        return domain.format_e164(self.digits)
+
+
+@dataclass(frozen=True)
 class ImportLine:
     line: int
     kind: str
     pool: str
-    first: domain.E164
-    last: domain.E164
+    first: Number
+    last: Number
     customer_id: str | None = None
     service_id: str | None = None
     product_id: str | None = None
@@ -167,13 +181,16 @@ def parse_line(line: int, raw: Mapping[str, Any]) -> ImportLine:
     pool = values.get("pool", "")
     if not pool or len(pool) > 128:
         raise _LineInvalid("pool must name a number pool (1 to 128 characters)")
-    first = domain.parse_e164(values.get("first", ""), what="first")
-    last = first
-    if values.get("last"):
-        span = domain.block_span(first.text, values["last"])
-        last = span.last
-    elif kind == BLOCK:
-        raise _LineInvalid("a block needs first and last")
+    if kind == BLOCK:
+        if not values.get("last"):
+            raise _LineInvalid("a block needs first and last")
+        span = domain.block_span(values.get("first", ""), values["last"])  # the full E.164 rules
+        first, last = Number(span.first.digits), Number(span.last.digits)
+    else:
+        first = _number(values.get("first", ""), "first")
+        last = _number(values["last"], "last") if values.get("last") else first
+        if last.digits < first.digits or len(str(last.digits)) != len(str(first.digits)):
+            raise _LineInvalid(f"first {first.text} and last {last.text} are not a range of one length")
     if kind != BLOCK and last.digits - first.digits + 1 > MAX_RANGE:
         raise _LineInvalid(f"a number line names at most {MAX_RANGE} numbers (first..last)")
     customer = values.get("customerId") or None
@@ -197,6 +214,16 @@ def parse_line(line: int, raw: Mapping[str, Any]) -> ImportLine:
         operator=operator,
         date=_date(values.get("date", "")),
     )
+
+
+_SHAPE = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def _number(text: str, what: str) -> Number:
+    compact = re.sub(r"[\s().-]", "", text)
+    if not _SHAPE.fullmatch(compact):
+        raise _LineInvalid(f"{what} {text!r} is not an E.164 number (+ then up to 15 digits, not starting with 0)")
+    return Number(int(compact[1:]))
 
 
 def _date(text: str) -> datetime | None:
@@ -230,22 +257,20 @@ class _Pool:
 
 
 class _Classifier:
-    """``domain.classify`` with the matchers of each block built once (same answers, not rebuilt per number)."""
+    """``domain.classify`` for many numbers: the pool's golden and silver rules as one Python regular
+    expression each, matched in full against the national digits, which is what the digit automata of
+    ``domain`` decide for one number (golden wins over silver; neither is standard)."""
 
     def __init__(self, rules: Sequence[domain.CategoryRule]) -> None:
-        self.rules = rules
-        self._matchers: dict[str, list[tuple[str, domain.DigitMatcher | None]]] = {}
+        self.patterns = [
+            (category, re.compile(regex))
+            for category in (domain.GOLDEN, domain.SILVER)
+            if (regex := domain.category_regex(rules, category)) is not None
+        ]
 
-    def category(self, digits: int, block: NumberBlockRow) -> str:
-        matchers = self._matchers.get(block.id)
-        if matchers is None:
-            shape = NumberShape(block.digit_count, len(str(block.country_code)), block.national_prefix)
-            matchers = self._matchers[block.id] = [
-                (category, shape.matcher(domain.category_parts(self.rules, category)))
-                for category in (domain.GOLDEN, domain.SILVER)
-            ]
-        for category, matcher in matchers:
-            if matcher is not None and matcher.matches(digits):
+    def category(self, national: str) -> str:
+        for category, pattern in self.patterns:
+            if pattern.fullmatch(national):
                 return category
         return domain.STANDARD
 
@@ -467,11 +492,8 @@ class NumberImport:
                 errors.append(LineError(line.line, f"{domain.format_e164(missing)} is not available (taken meanwhile)"))
                 continue
             kept.append((line, fresh))
-        selection = _Selection()
         taken = sorted(d for _, fresh in kept for d in fresh)
-        for run in _runs_by_chunk(taken, chunk_of):
-            selection.add(chunk_of[run.first], run)
-        _carve(Chunks(session), selection)
+        _carve_runs(Chunks(session), chunks, _runs_by_chunk(taken, chunk_of), chunk_of)
         return kept
 
     def _create(
@@ -490,7 +512,7 @@ class NumberImport:
             for digits in fresh:
                 block = pool.block_of(digits)
                 assert block is not None
-                row = _number_row(line, digits, block, pool.id, classifier.category(digits, block), now)
+                row = _number_row(line, digits, block, pool.id, classifier, now)
                 rows.append(row)
                 for previous, target in _steps_of(line):
                     history.append(
@@ -563,6 +585,32 @@ def _runs_by_chunk(digits: Sequence[int], chunk_of: Mapping[int, Row[Any]]) -> l
     return runs
 
 
+def _carve_runs(
+    chunks: Chunks, rows: Sequence[Row[Any]], runs: Sequence[Interval], chunk_of: Mapping[int, Row[Any]]
+) -> None:
+    """Take sorted, disjoint ``runs`` out of their chunks in one pass: each chunk keeps its first free part
+    (its row shrinks) and gets a row per further part (``service._carve``'s result, linear in the runs)."""
+    by_chunk: dict[int, list[Interval]] = {}
+    for run in runs:
+        by_chunk.setdefault(chunk_of[run.first].id, []).append(run)
+    for row in rows:
+        taken = by_chunk.get(row.id)
+        if not taken:
+            continue
+        remaining, start = [], row.first_digits
+        for run in taken:
+            if run.first > start:
+                remaining.append(Interval(start, run.first - 1))
+            start = run.last + 1
+        if start <= row.last_digits:
+            remaining.append(Interval(start, row.last_digits))
+        if not remaining:
+            chunks.delete(row.id)
+            continue
+        chunks.set_bounds(row.id, remaining[0])
+        chunks.insert(row.pool_id, row.block_id, remaining[1:])
+
+
 def _steps_of(line: ImportLine) -> list[tuple[str, str]]:
     """The history an imported number starts with: from available to the state the file gives (through
     portedIn for a ported-in number in service, as a port-in goes)."""
@@ -572,21 +620,22 @@ def _steps_of(line: ImportLine) -> list[tuple[str, str]]:
 
 
 def _number_row(
-    line: ImportLine, digits: int, block: NumberBlockRow, pool_id: str, category: str, now: datetime
+    line: ImportLine, digits: int, block: NumberBlockRow, pool_id: str, classifier: _Classifier, now: datetime
 ) -> dict[str, Any]:
     """The row ``service._create_numbers`` writes for a number leaving available (same keys, same values)."""
     state = line.final_state
     shape = NumberShape(block.digit_count, len(str(block.country_code)), block.national_prefix)
+    national = domain.national_digits(digits, shape)
     in_service = state == ASSIGNED
     return {
         "id": new_id(),
         "digits": digits,
         "value": domain.format_e164(digits),
-        "national": domain.national_digits(digits, shape),
+        "national": national,
         "pool_id": pool_id,
         "block_id": block.id,
         "state": state,
-        "category": category,
+        "category": classifier.category(national),
         "customer_id": line.customer_id if in_service else None,
         "service_id": line.service_id if in_service else None,
         "product_id": line.product_id if in_service else None,

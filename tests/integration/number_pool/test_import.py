@@ -212,7 +212,9 @@ def test_imported_numbers_leave_exactly_the_trail_of_numbers_assigned_one_by_one
 ) -> None:
     from tests.conftest import _empty_all_tables
 
-    numbers = [f"+4420794601{i:02d}" for i in range(N)]
+    # Golden (+442079460000: four trailing zeros), silver (1111: repeated digits; 1234: an ascending run)
+    # and standard numbers: the set-wise path classifies them as the API's automata do.
+    numbers = ["+442079460000", "+442079461111", "+442079461234", *[f"+4420794601{i:02d}" for i in range(N - 3)]]
     source = "numbers.csv"
 
     def reason(line: int) -> str:
@@ -222,10 +224,10 @@ def test_imported_numbers_leave_exactly_the_trail_of_numbers_assigned_one_by_one
     _subscribe(factory)
     with request_context.bind(request_id="req-import", actor="alice"):
         pool = service.create_pool(UnitOfWork(factory), {"name": "London 020"})
-        service.create_block(UnitOfWork(factory), {"poolId": pool.id, "first": "+442079460000", "last": "+442079460999"})
+        service.create_block(UnitOfWork(factory), {"poolId": pool.id, "first": "+442079460000", "last": "+442079469999"})
         for line, number in enumerate(numbers, start=3):
             holder = service.Holder(customer_id=f"cust-{line % 4}", service_id=f"svc-{line}", reason=reason(line))
-            service.change_state(UnitOfWork(factory), number, "assigned", holder)
+            service.change_state(UnitOfWork(factory), number, "assigned", holder, allow_golden=True)
     one_by_one = _trail(factory)
 
     # The import: the same pool, block and numbers from a file, set-wise.
@@ -233,7 +235,7 @@ def test_imported_numbers_leave_exactly_the_trail_of_numbers_assigned_one_by_one
     _subscribe(factory)
     path = write(
         tmp_path,
-        "block,London 020,+442079460000,+442079460999,,,,,",
+        "block,London 020,+442079460000,+442079469999,,,,,",
         *[f"assigned,London 020,{number},,cust-{line % 4},svc-{line},,," for line, number in enumerate(numbers, start=3)],
     )
     summary = run(factory, path, batch_size=10)
@@ -241,6 +243,8 @@ def test_imported_numbers_leave_exactly_the_trail_of_numbers_assigned_one_by_one
     imported = _trail(factory)
 
     assert len(one_by_one["history"]) == N and len(one_by_one["resources"]) == N
+    categories = " ".join(one_by_one["resources"])
+    assert '"category": "golden"' in categories and '"category": "silver"' in categories
     for kind in ("audit", "events", "deliveries", "resources", "history"):
         assert imported[kind] == one_by_one[kind], kind
 

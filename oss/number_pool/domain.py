@@ -78,6 +78,16 @@ def format_e164(digits: int) -> str:
     return f"+{digits}"
 
 
+def parse_digits(text: str, *, what: str = "number") -> int:
+    """The digits of an E.164 number written ``+`` and up to 15 digits (spaces, dots, dashes and brackets
+    tolerated), without asking a numbering plan: enough to find a number in our blocks (400 otherwise)."""
+    raw = str(text).strip()
+    compact = re.sub(r"[\s().-]", "", raw)
+    if not re.fullmatch(r"\+[1-9][0-9]{1,14}", compact):
+        raise InvalidE164(f"{what} {raw!r} is not an E.164 number (+ then up to 15 digits, not starting with 0).")
+    return int(compact[1:])
+
+
 def parse_e164(text: str, *, what: str = "number") -> E164:
     """Parse and validate ``text`` as an E.164 number (``+`` and digits; spaces, dots, dashes and brackets
     are tolerated), 400 ``INVALID_E164`` naming it otherwise."""
@@ -93,7 +103,7 @@ def parse_e164(text: str, *, what: str = "number") -> E164:
         raise InvalidE164(f"{what} {raw!r} is not a valid number of any numbering plan (ITU-T E.164).")
     return E164(
         digits=int(compact[1:]),
-        country_code=int(parsed.country_code),
+        country_code=int(parsed.country_code or 0),
         region=phonenumbers.region_code_for_number(parsed) or "001",
         number_type=NUMBER_TYPES.get(phonenumbers.number_type(parsed), "unknown"),
         national_prefix=_national_prefix(parsed),
@@ -204,13 +214,14 @@ def find_run(chunks: Iterable[Interval], length: int) -> Interval | None:
 def chunk_bounds(span: Interval, max_chunks: int, min_size: int) -> list[Interval]:
     """Cut a new block's free space into at most ``max_chunks`` chunks of at least ``min_size`` numbers (a
     10-million block is a few dozen rows, and as many holds can proceed at once)."""
-    count = max(1, min(max_chunks, span.size // max(1, min_size)))
-    size = -(-span.size // count)
+    size = max_chunk_size(span.size, max_chunks, min_size)
     return [Interval(first, min(first + size - 1, span.last)) for first in range(span.first, span.last + 1, size)]
 
 
 def max_chunk_size(block_size: int, max_chunks: int, min_size: int) -> int:
-    return max(min_size, -(-block_size // max_chunks))
+    """The size of a new block's chunks, and the most a merge may grow one to."""
+    count = max(1, min(max_chunks, block_size // max(1, min_size)))
+    return -(-block_size // count)
 
 
 @dataclass
@@ -467,7 +478,7 @@ def glob_part(pattern: str) -> Part:
     text = re.sub(r"[\s()-]", "", str(pattern))
     international = text.startswith("+")
     body = text[1:] if international else text
-    if not body or not re.fullmatch(r"[0-9?*]+", body) or len(body.replace("*", "")) > MAX_DIGITS + 1:
+    if not body or not re.fullmatch(r"[0-9?*]+", body):
         raise InvalidPattern(
             f"pattern {pattern!r} may have only digits, ? (one digit) and * (any digits), after an optional +."
         )

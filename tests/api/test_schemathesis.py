@@ -40,7 +40,14 @@ Exclusions, per check and operation (``EXCLUSIONS``):
 - ``positive_data_acceptance`` on ``POST /hub``: a callback is refused when its host or port cannot be
   delivered to, and a ``query`` when its terms name paths or event types the API's events do not have
   (checked against the events' schema, README "Hub and listeners"); neither is a property of the string
-  that a pattern could state. The 400s are tested in tests/integration/events/test_events_hub_api.py.
+  that a pattern could state. The 400s are tested in tests/integration/events/test_events_hub_api.py. The
+  number inventory's hub (``POST /hub`` of ``numberInventory``) is excluded for the same reason.
+- ``positive_data_acceptance`` on ``POST /numberBlock``: ``first`` and ``last`` must be valid numbers of a
+  numbering plan (phonenumbers' metadata, ITU-T E.164), of one country code and length, first <= last; a
+  pattern states only the E.164 form. The 400s are tested in tests/api/number_pool/test_numbers_api.py.
+- ``positive_data_acceptance`` on ``POST /numberPool`` and ``PATCH /numberPool/{id}``: a ``regex`` category
+  rule must compile to a digit automaton (no back-references, look-arounds or unbalanced brackets), which
+  no JSON schema pattern can state; tested in tests/unit/number_pool/test_number_domain.py.
 
 Runtime: the coverage phase of ``POST /resource`` is skipped (``SKIPPED_PHASES``). Its deterministic boundary
 set for a body that is a ``oneOf`` of six closed branches, each with TMF639's nested parts, is 11,649
@@ -69,6 +76,10 @@ EXCLUSIONS: dict[tuple[str, str, str], str] = {
     # (API name, "METHOD /path"): check -> why (see the module docstring)
     ("resourceInventoryManagement", "PATCH", "/resource/{id}"): "positive_data_acceptance",
     ("resourceInventoryManagement", "POST", "/hub"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/hub"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/numberBlock"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/numberPool"): "positive_data_acceptance",
+    ("numberInventory", "PATCH", "/numberPool/{id}"): "positive_data_acceptance",
 }
 
 

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from server.settings import Settings
 
@@ -27,7 +28,9 @@ EXIT_BAD_FILE = 2
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     numbers = commands.add_parser("numbers", help="number pools: import blocks, assignments and ported numbers")
     sub = numbers.add_subparsers(dest="numbers_command", required=True, metavar="NUMBERS_COMMAND")
-    load = sub.add_parser("import", help="import a CSV file (type,pool,first,last,customerId,...); re-runs change nothing")
+    load = sub.add_parser(
+        "import", help="import a CSV file (type,pool,first,last,customerId,...); re-runs change nothing"
+    )
     load.add_argument("file", type=Path)
     load.add_argument("--batch-size", type=int, default=1000, help="lines per transaction (default 1000)")
     load.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
@@ -69,7 +72,7 @@ class _progress:
 
     def __init__(self, path: Path, *, enabled: bool) -> None:
         self.path, self.enabled = path, enabled
-        self._bar = None
+        self._bar: Any = None
 
     def __enter__(self) -> Callable[[int], None]:
         if not self.enabled:

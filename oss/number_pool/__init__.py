@@ -10,10 +10,10 @@ Facade for other contexts:
   writes to one answer 409 ``OWNED_BY_NUMBER_POOL``.
 """
 
+from oss.number_pool import porting as porting  # registers the port-date steps (numbers.portIn, ...)
 from oss.number_pool.domain import STATES, TMF639_STATUS
 from oss.number_pool.mapping import RESOURCE_TYPE
 from oss.number_pool.provider import ITEM_TYPE, NUMBER_PROVIDER, NumberProvider
-from oss.number_pool import porting as _porting  # registers the port-date steps (numbers.portIn, ...)
 from oss.number_pool.service import expire_holds, return_aged_numbers
 from oss.resource_inventory import RESOURCE_TYPES, Ownership
 

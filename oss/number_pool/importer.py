@@ -72,6 +72,7 @@ MAX_RANGE = 10_000  # numbers on one assignment line (a DID range); blocks have 
 DEFAULT_BATCH_SIZE = 1_000
 NUMBER: Table = TelephoneNumberRow.__table__  # type: ignore[assignment]
 CHUNK: Table = NumberChunkRow.__table__  # type: ignore[assignment]
+HISTORY: Table = NumberHistoryRow.__table__  # type: ignore[assignment]
 
 
 class ImportFileError(Exception):
@@ -295,7 +296,8 @@ class NumberImport:
         self._classifiers: dict[str, _Classifier] = {}
 
     def run(self, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> ImportSummary:
-        blocks, numbers = [], []
+        blocks: list[ImportLine] = []
+        numbers: list[ImportLine] = []
         for line, raw in rows:
             self.summary.lines += 1
             try:
@@ -306,8 +308,8 @@ class NumberImport:
                 continue
             (blocks if parsed.kind == BLOCK else numbers).append(parsed)
         self._ensure_pools([*blocks, *[n for n in numbers if n.kind == PORTED_IN]])
-        for line in blocks:
-            self._import_block(line)
+        for block in blocks:
+            self._import_block(block)
             self.progress(1)
         for batch in bulk.batches(numbers, self.batch_size):
             self._import_batch(batch)
@@ -356,7 +358,9 @@ class NumberImport:
                     raise _LineInvalid(f"{line.first.text}..{line.last.text} is a block of another pool")
                 self.summary.blocks_unchanged += 1
                 return
-            service.create_block(self.uow_factory(), {"poolId": pool_id, "first": line.first.text, "last": line.last.text})
+            service.create_block(
+                self.uow_factory(), {"poolId": pool_id, "first": line.first.text, "last": line.last.text}
+            )
             self.summary.blocks_created += 1
         except ProvisioError as error:
             self._error(line.line, error.message)
@@ -437,10 +441,7 @@ class NumberImport:
             row = existing.get(digits)
             if row is not None:
                 if not _as_the_file_says(line, row):
-                    raise _LineInvalid(
-                        f"{row.value} is {row.state}" + (f" for customer {row.customer_id}" if row.customer_id else "")
-                        + f" here; the file says {line.final_state}" + (f" for {line.customer_id}" if line.customer_id else "")
-                    )  # fmt: skip
+                    raise _LineInvalid(_mismatch(line, row))
                 same += 1
                 continue
             block = pool.block_of(digits)
@@ -534,7 +535,7 @@ class NumberImport:
                 resource_ids=[row["id"] for row in written],
             ),
         )
-        session.connection().execute(insert(NumberHistoryRow.__table__), history)
+        session.connection().execute(insert(HISTORY), history)
         publish_many(
             session,
             api=API,
@@ -547,20 +548,28 @@ class NumberImport:
 
 def _existing(session: Session, digits: Sequence[int]) -> dict[int, Row[Any]]:
     columns = (NUMBER.c.digits, NUMBER.c.value, NUMBER.c.state, NUMBER.c.customer_id, NUMBER.c.service_id)
-    found: dict[int, Row[Any]] = {}
+    found: dict[int, Any] = {}
     ordered = sorted(set(digits))
     for start in range(0, len(ordered), 500):
         part = ordered[start : start + 500]
         statement = select(*columns).where(NUMBER.c.digits.in_(part)).with_for_update()
-        found.update((row.digits, row) for row in session.connection().execute(statement))
+        found.update((int(row.digits), row) for row in session.connection().execute(statement))
     return found
+
+
+def _mismatch(line: ImportLine, row: Row[Any]) -> str:
+    here = f"{row.value} is {row.state}" + (f" for customer {row.customer_id}" if row.customer_id else "")
+    there = line.final_state + (f" for {line.customer_id}" if line.customer_id else "")
+    return f"{here} here; the file says {there}"
 
 
 def _as_the_file_says(line: ImportLine, row: Row[Any]) -> bool:
     if row.state != line.final_state:
         return False
     if line.final_state == ASSIGNED:
-        return bool(row.customer_id == line.customer_id and (line.service_id is None or row.service_id == line.service_id))
+        return bool(
+            row.customer_id == line.customer_id and (line.service_id is None or row.service_id == line.service_id)
+        )
     return True
 
 

@@ -29,6 +29,7 @@ number lifecycle (history, TMF639 row, events) of ``oss.number_pool.service``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,7 +46,7 @@ from common.tmf import DATETIME, ListQuery, Page, column, enum_of, parse_list_qu
 from common.uow import UnitOfWork
 from oss.number_pool import domain, mapping
 from oss.number_pool.domain import ASSIGNED, PORTED_IN, PORTED_OUT, Interval
-from oss.number_pool.models import NumberBlockRow, NumberPoolRow, TelephoneNumberRow
+from oss.number_pool.models import NumberBlockRow, NumberPoolRow
 from oss.number_pool.porting_mapping import request_json
 from oss.number_pool.porting_models import PortRequestNumberRow, PortRequestRow
 from oss.number_pool.repository import Chunks, block_containing, numbers_by_digits
@@ -307,7 +308,10 @@ def list_port_requests(
     spec = PORT_IN_QUERY if direction == IN else PORT_OUT_QUERY
     condition = tmf.where_clause(query) & (REQUEST.c.direction == direction)
     if number is not None:
-        digits = domain.parse_e164(number, what="number").digits
+        # Only the shape: a search for a number no plan has finds nothing, it is not an error.
+        if not re.fullmatch(r"\+[1-9][0-9]{1,14}", number):
+            raise InvalidPortRequest(f"number {number!r} is not an E.164 number (+ then up to 15 digits).")
+        digits = int(number[1:])
         condition = condition & exists().where(
             REQUEST_NUMBER.c.request_id == REQUEST.c.id, REQUEST_NUMBER.c.digits == digits
         )
@@ -430,7 +434,8 @@ def _new_request(
     session.add(row)
     session.flush()
     session.add_all(
-        PortRequestNumberRow(request_id=row.id, digits=number.digits, value=number.text, open=True) for number in numbers
+        PortRequestNumberRow(request_id=row.id, digits=number.digits, value=number.text, open=True)
+        for number in numbers
     )
     session.flush()
     return row

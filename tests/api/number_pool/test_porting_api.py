@@ -66,7 +66,9 @@ def patch(client: TestClient, kind: str, request_id: str, **body: Any) -> Any:
 
 def step_state(engine: Engine, kind: str, key: str) -> tuple[str, datetime | None]:
     with Session(engine) as session:
-        row = session.scalars(select(steps.DurableStep).where(steps.DurableStep.kind == kind, steps.DurableStep.key == key)).one()
+        row = session.scalars(
+            select(steps.DurableStep).where(steps.DurableStep.kind == kind, steps.DurableStep.key == key)
+        ).one()
         return row.state, row.due_at
 
 
@@ -254,7 +256,7 @@ def test_port_requests_are_listed_filtered_projected_and_found_by_number(
     assert set(rejected.json()[0]) == {"id", "href", "@type", "state"}
     by_donor = client.get(f"{BASE}/portInRequest?donorOperator=Other%20Telecom").json()
     assert len(by_donor) == 1 and by_donor[0]["donorOperator"] == "Other Telecom"
-    by_number = client.get(f"{BASE}/portInRequest?number=+442079470032").json()
+    by_number = client.get(f"{BASE}/portInRequest?number=%2B442079470032").json()
     assert len(by_number) == 1 and "+442079470032" in by_number[0]["number"]
     paged = client.get(f"{BASE}/portInRequest?limit=1&offset=1&sort=createdAt")
     assert paged.headers["X-Result-Count"] == "1" and paged.headers["X-Total-Count"] == "2"

@@ -92,7 +92,10 @@ def test_the_example_file_imports_blocks_assignments_and_ported_numbers(factory:
 
 def test_a_rerun_of_the_same_file_changes_nothing(factory: sessionmaker[Session]) -> None:
     run(factory, EXAMPLE)
-    before = {model: count(factory, model) for model in (TelephoneNumberRow, AuditRecord, OutboxEvent, NumberChunkRow, NumberBlockRow)}
+    before = {
+        model: count(factory, model)
+        for model in (TelephoneNumberRow, AuditRecord, OutboxEvent, NumberChunkRow, NumberBlockRow)
+    }
 
     again = run(factory, EXAMPLE)
 
@@ -175,15 +178,14 @@ def _trail(factory: sessionmaker[Session]) -> dict[str, list[str]]:
             {"api": e.api, "type": e.event_type, "payload": {**e.payload, "eventId": "-"}, "at": str(e.created_at)}
             for e in session.scalars(select(OutboxEvent))
         ]
+        joined = select(EventDelivery, OutboxEvent).join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq)
         deliveries = [
             {"subscription": callbacks[d.subscription_id], "state": d.state, "at": d.next_attempt_at.isoformat(),
-             "resource": e.payload["event"].get("telephoneNumber", e.payload["event"].get("resource", {})).get("id")}
-            for d, e in session.execute(select(EventDelivery, OutboxEvent).join(OutboxEvent, OutboxEvent.seq == EventDelivery.event_seq))
+             "event": e.payload["event"]}
+            for d, e in session.execute(joined)
         ]  # fmt: skip
-        resources = [
-            {c: getattr(r, c) for c in ("id", "name", "type", "base_type", "category", "resource_status", "usage_state", "document")}
-            for r in session.scalars(select(ResourceRow))
-        ]  # fmt: skip
+        columns = ("id", "name", "type", "base_type", "category", "resource_status", "usage_state", "document")
+        resources = [{c: getattr(r, c) for c in columns} for r in session.scalars(select(ResourceRow))]
         history = [
             {c: getattr(h, c) for c in ("number_id", "value", "from_state", "to_state", "actor", "reason")}
             for h in session.scalars(select(NumberHistoryRow))
@@ -224,7 +226,9 @@ def test_imported_numbers_leave_exactly_the_trail_of_numbers_assigned_one_by_one
     _subscribe(factory)
     with request_context.bind(request_id="req-import", actor="alice"):
         pool = service.create_pool(UnitOfWork(factory), {"name": "London 020"})
-        service.create_block(UnitOfWork(factory), {"poolId": pool.id, "first": "+442079460000", "last": "+442079469999"})
+        service.create_block(
+            UnitOfWork(factory), {"poolId": pool.id, "first": "+442079460000", "last": "+442079469999"}
+        )
         for line, number in enumerate(numbers, start=3):
             holder = service.Holder(customer_id=f"cust-{line % 4}", service_id=f"svc-{line}", reason=reason(line))
             service.change_state(UnitOfWork(factory), number, "assigned", holder, allow_golden=True)
@@ -236,7 +240,10 @@ def test_imported_numbers_leave_exactly_the_trail_of_numbers_assigned_one_by_one
     path = write(
         tmp_path,
         "block,London 020,+442079460000,+442079469999,,,,,",
-        *[f"assigned,London 020,{number},,cust-{line % 4},svc-{line},,," for line, number in enumerate(numbers, start=3)],
+        *[
+            f"assigned,London 020,{number},,cust-{line % 4},svc-{line},,,"
+            for line, number in enumerate(numbers, start=3)
+        ],
     )
     summary = run(factory, path, batch_size=10)
     assert summary.errors == [] and summary.numbers_created["assigned"] == N
@@ -250,7 +257,10 @@ def test_imported_numbers_leave_exactly_the_trail_of_numbers_assigned_one_by_one
 
 
 def test_the_cli_prints_a_summary_and_the_bad_lines(
-    factory: sessionmaker[Session], tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    factory: sessionmaker[Session],
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from server.cli import main

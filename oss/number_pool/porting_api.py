@@ -24,9 +24,9 @@ QUERY_CONTRACTS = {
 }
 
 # Two creates racing for one number: the partial unique index decides, and says it as the check would.
-CONSTRAINT_ERRORS.update(
-    {OPEN_NUMBER_CONSTRAINT: (409, "NUMBER_IN_OPEN_PORT_REQUEST", "A number is in another open port request.")}
-)
+# (SQLite names the indexed column, not the index.)
+_OPEN_NUMBER = (409, "NUMBER_IN_OPEN_PORT_REQUEST", "A number is in another open port request.")
+CONSTRAINT_ERRORS.update({OPEN_NUMBER_CONSTRAINT: _OPEN_NUMBER, "number_port_request_number.digits": _OPEN_NUMBER})
 
 
 def _number_parameter() -> tuple[str, str | None]:

@@ -275,5 +275,6 @@ def test_the_cli_prints_a_summary_and_the_bad_lines(
     assert status == 1
     assert "blocks created/unchanged: 1/0" in out and "numbers assigned:         1" in out
     assert "line 4: " in out and "+449" in out
-    assert main(["numbers", "import", str(path), "--no-progress"]) == 1  # the bad line is still bad
+    assert main(["numbers", "import", str(path)]) == 1  # with the progress bar; the bad line is still bad
     assert "numbers unchanged:        1" in capsys.readouterr().out
+    assert main(["numbers", "import", str(tmp_path / "missing.csv")]) == 2

@@ -43,6 +43,7 @@ from common import clock, events, request_context, steps, tmf
 from common.errors import Conflict, InvalidInput, NotFound, ProvisioError
 from common.orm import new_id
 from common.tmf import DATETIME, ListQuery, Page, column, enum_of, parse_list_query
+from common.tmf.polymorphism import TypeRegistry
 from common.uow import UnitOfWork
 from oss.number_pool import domain, mapping
 from oss.number_pool.domain import ASSIGNED, PORTED_IN, PORTED_OUT, Interval
@@ -152,6 +153,15 @@ def _query_spec(direction: str) -> tmf.QuerySpec:
 
 PORT_IN_QUERY = _query_spec(IN)
 PORT_OUT_QUERY = _query_spec(OUT)
+
+# The two @types of port requests (TMF630 polymorphism), with the attributes their create schemas declare:
+# a document of the other direction's @type, or naming an attribute its type does not have, is a 400.
+PORT_REQUEST_TYPES = TypeRegistry("PortRequest", unknown_error=InvalidPortRequest)
+for _name in ("PortInRequest", "PortOutRequest"):
+    PORT_REQUEST_TYPES.register(
+        _name, base_type=None, attributes=tmf.schema_members(SPEC, f"{_name}_Create").members.keys()
+    )
+_TYPE_OF = {IN: "PortInRequest", OUT: "PortOutRequest"}
 # The lists' own parameter, beside the TMF630 filters: requests naming a number.
 SEARCH_PARAMETERS = ("number",)
 
@@ -219,6 +229,7 @@ def create_port_in(uow: UnitOfWork, document: Mapping[str, Any]) -> PortRequestD
     (the letter of authorisation), ``requestedPortDate``, ``poolId`` (where the numbers land), and the
     ``customerId``/``serviceId`` they are assigned to. 409 ``NUMBER_NOT_PORTABLE`` for a number that is
     already ours (only an unknown number, or one we ported out, can come in)."""
+    _check_type(IN, document)
     numbers = _parse_numbers(document["number"])
     requested = _future_date(document["requestedPortDate"], "requestedPortDate")
     with uow as tx:
@@ -238,6 +249,7 @@ def create_port_out(uow: UnitOfWork, document: Mapping[str, Any]) -> PortRequest
     """Record a port-out request: ``recipientOperator``, ``number``, ``requestedPortDate`` (and, when the
     recipient names the subscriber, ``customerId``: every number must be that customer's). 409
     ``NUMBER_NOT_PORTABLE`` for a number that is not in service here (assigned or ported in)."""
+    _check_type(OUT, document)
     numbers = _parse_numbers(document["number"])
     requested = _future_date(document["requestedPortDate"], "requestedPortDate")
     with uow as tx:
@@ -327,6 +339,14 @@ def list_port_requests(
 
 
 # ----------------------------------------------------------------------------------------- checks
+
+
+def _check_type(direction: str, document: Mapping[str, Any]) -> None:
+    expected = _TYPE_OF[direction]
+    resolved = PORT_REQUEST_TYPES.resolve(document.get("@type", expected))
+    if resolved.name != expected:
+        raise InvalidPortRequest(f"A port-{direction} request is a {expected}, not a {resolved.name}.")
+    PORT_REQUEST_TYPES.check_attributes(resolved, document)
 
 
 def _parse_numbers(values: Sequence[str]) -> list[domain.E164]:

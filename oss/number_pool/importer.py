@@ -73,6 +73,7 @@ DEFAULT_BATCH_SIZE = 1_000
 NUMBER: Table = TelephoneNumberRow.__table__  # type: ignore[assignment]
 CHUNK: Table = NumberChunkRow.__table__  # type: ignore[assignment]
 HISTORY: Table = NumberHistoryRow.__table__  # type: ignore[assignment]
+BLOCK_TABLE: Table = NumberBlockRow.__table__  # type: ignore[assignment]
 
 
 class ImportFileError(Exception):
@@ -247,10 +248,10 @@ class _LineInvalid(ProvisioError):
 class _Pool:
     id: str
     rules: tuple[domain.CategoryRule, ...]
-    blocks: list[NumberBlockRow]  # sorted by first_digits
+    blocks: list[Any]  # number_block rows, sorted by first_digits
     firsts: list[int]
 
-    def block_of(self, digits: int) -> NumberBlockRow | None:
+    def block_of(self, digits: int) -> Any:
         index = bisect.bisect_right(self.firsts, digits) - 1
         if index >= 0 and self.blocks[index].last_digits >= digits:
             return self.blocks[index]
@@ -411,11 +412,7 @@ class NumberImport:
         rows = session.execute(select(NumberPoolRow).where(NumberPoolRow.name.in_(sorted(names)))).scalars()
         pools = {}
         for row in rows:
-            blocks = list(
-                session.execute(
-                    select(NumberBlockRow).where(NumberBlockRow.pool_id == row.id).order_by(NumberBlockRow.first_digits)
-                ).scalars()
-            )
+            blocks = _blocks_of(session, row.id)
             rules = domain.parse_rules(row.category_rules or [])
             pools[row.name] = _Pool(row.id, rules, blocks, [block.first_digits for block in blocks])
         return pools
@@ -460,11 +457,7 @@ class NumberImport:
         assert pool_row is not None
         with session.begin_nested():  # a clash with another pool's block fails this line only
             add_blocks_for(session, pool_row, digits)
-        pool.blocks = list(
-            session.execute(
-                select(NumberBlockRow).where(NumberBlockRow.pool_id == pool.id).order_by(NumberBlockRow.first_digits)
-            ).scalars()
-        )
+        pool.blocks = _blocks_of(session, pool.id)
         pool.firsts = [block.first_digits for block in pool.blocks]
 
     def _carve(
@@ -524,15 +517,14 @@ class NumberImport:
             created[line.kind] += len(fresh)
         if not rows:
             return created
+        numbers = [_as_data(row) for row in rows]  # once, for the TMF639 documents and the events
+        documents = [mapping.resource_document(number) for number in numbers]
         bulk.bulk_insert(
             session,
             TelephoneNumberRow,
             rows,
             tmf639=lambda s, written: resource_inventory.bulk_create_resources(
-                s,
-                [mapping.resource_document(_as_data(row)) for row in written],
-                acting_context=CONTEXT,
-                resource_ids=[row["id"] for row in written],
+                s, documents, acting_context=CONTEXT, resource_ids=[row["id"] for row in written]
             ),
         )
         session.connection().execute(insert(HISTORY), history)
@@ -540,10 +532,16 @@ class NumberImport:
             session,
             api=API,
             event_type=NUMBER_STATE_EVENT,
-            resources=[mapping.number_json(_as_data(row)) for row in rows],
+            resources=[mapping.number_json(number) for number in numbers],
             payload_key="telephoneNumber",
         )
         return created
+
+
+def _blocks_of(session: Session, pool_id: str) -> list[Any]:
+    """The pool's blocks as plain rows (no ORM instances: a pool of ported-in numbers has many)."""
+    statement = select(BLOCK_TABLE).where(BLOCK_TABLE.c.pool_id == pool_id).order_by(BLOCK_TABLE.c.first_digits)
+    return list(session.connection().execute(statement))
 
 
 def _existing(session: Session, digits: Sequence[int]) -> dict[int, Row[Any]]:
@@ -629,7 +627,7 @@ def _steps_of(line: ImportLine) -> list[tuple[str, str]]:
 
 
 def _number_row(
-    line: ImportLine, digits: int, block: NumberBlockRow, pool_id: str, classifier: _Classifier, now: datetime
+    line: ImportLine, digits: int, block: Any, pool_id: str, classifier: _Classifier, now: datetime
 ) -> dict[str, Any]:
     """The row ``service._create_numbers`` writes for a number leaving available (same keys, same values)."""
     state = line.final_state

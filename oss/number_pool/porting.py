@@ -271,10 +271,12 @@ def patch_port_request(uow: UnitOfWork, direction: str, request_id: str, patch: 
     port_date = _future_date(patch["portDate"], "portDate") if patch.get("portDate") is not None else None
     with uow as tx:
         row = _request_for_update(tx.session, direction, request_id)
+        if target is None and port_date is not None and row.state == CONFIRMED:
+            target = CONFIRMED  # a new date for a confirmed port
         if target is None:
-            target = row.state if port_date is not None else None
-        if target is None:
-            raise InvalidPortRequest("Give a state (confirmed, rejected, cancelled) or a new portDate.")
+            raise InvalidPortRequest(
+                "Give a state (confirmed, rejected, cancelled), or a new portDate for a confirmed request."
+            )
         if target not in CLIENT_MOVES.get(row.state, frozenset()):
             allowed = ", ".join(sorted(CLIENT_MOVES.get(row.state, ()))) or "none"
             raise InvalidPortTransition(

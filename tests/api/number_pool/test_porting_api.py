@@ -132,6 +132,8 @@ def test_a_rejected_port_in_keeps_the_donors_reason_and_moves_no_further(
 ) -> None:
     pool, _ = london(client)
     request = port_in(client, pool["id"]).json()
+    early_date = patch(client, "portInRequest", request["id"], portDate=when(timedelta(days=4)))
+    assert early_date.status_code == 400 and "confirmed request" in early_date.json()["message"]
     without_reason = patch(client, "portInRequest", request["id"], state="rejected")
     assert without_reason.status_code == 400 and without_reason.json()["code"] == "INVALID_PORT_REQUEST"
     rejected = patch(client, "portInRequest", request["id"], state="rejected", stateReason="LOA name mismatch")

@@ -18,6 +18,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oss.resource_inventory.models",
     "oss.number_pool.models",
     "oss.number_pool.porting_models",
+    "oss.reservation.models",
     "server.auth.models",
 )
 

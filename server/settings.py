@@ -11,10 +11,10 @@
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
 | PROVISIO_EVENT_RETENTION | 604800 | seconds a delivered event is kept before the purge; 0 keeps everything |
 | PROVISIO_PURGE_INTERVAL | 3600 | seconds between purge rounds (one process at a time on PostgreSQL) |
-| PROVISIO_API_DISPATCH | 1 | the API process delivers events and runs durable steps; 0 leaves both to ``provisio worker`` processes |
-| PROVISIO_STEP_LEASE | 60 | seconds a runner holds a durable step or sweeper before another may take it over (renewed while it runs) |
-| PROVISIO_STEP_MAX_ATTEMPTS | 10 | failed attempts before a durable step is dead (unless its kind sets its own policy) |
-| PROVISIO_STEP_RETRY_BASE / _MAX | 1.0 / 300 | seconds: a failed step's first retry delay (doubles each attempt, jittered) / cap |
+| PROVISIO_API_DISPATCH | 1 | the API process delivers events and runs steps; 0 leaves both to ``provisio worker`` |
+| PROVISIO_STEP_LEASE | 60 | seconds a runner leases a step or sweeper (renewed while it runs; then taken over) |
+| PROVISIO_STEP_MAX_ATTEMPTS | 10 | failed attempts before a durable step is dead (unless its kind sets its own) |
+| PROVISIO_STEP_RETRY_BASE / _MAX | 1.0 / 300 | seconds: a failed step's first retry delay (doubling, jittered) / cap |
 | PROVISIO_STEP_CONCURRENCY | 4 | durable steps one process runs at the same time |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |

@@ -120,6 +120,8 @@ def run_standalone(container: Container, stop: threading.Event) -> None:
         name="durable-steps",
     )
     step_thread.start()
+    # Stopping wakes both loops at once, rather than after their idle poll.
+    threading.Thread(target=_wake_on, args=(stop, wake, step_wake), name="worker-stop", daemon=True).start()
     try:
         run_forever(dispatcher, interval=settings.dispatch_interval, stop=stop, wake=wake, after_step=purge.run_if_due)
     finally:
@@ -128,6 +130,12 @@ def run_standalone(container: Container, stop: threading.Event) -> None:
         notifications.close()
         dispatcher.close()
         runner.close()
+
+
+def _wake_on(stop: threading.Event, *wakes: threading.Event) -> None:
+    stop.wait()
+    for wake in wakes:
+        wake.set()
 
 
 def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 19:01:40.246828+00:00
+Create Date: 2026-12-03 19:25:51.299212+00:00
 """
 
 from __future__ import annotations
@@ -74,6 +74,33 @@ def upgrade() -> None:
         batch_op.create_index("ix_auth_failure_window_start", ["window_start"], unique=False)
 
     op.create_table(
+        "durable_step",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("payload", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("rescheduled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_by", sa.String(length=128), nullable=True),
+        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('pending', 'running', 'waiting', 'done', 'dead')", name=op.f("ck_durable_step_state")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_durable_step")),
+        sa.UniqueConstraint("kind", "key", name="uq_durable_step_kind_key"),
+    )
+    with op.batch_alter_table("durable_step", schema=None) as batch_op:
+        batch_op.create_index("ix_durable_step_kind_state", ["kind", "state"], unique=False)
+        batch_op.create_index("ix_durable_step_state_due_at", ["state", "due_at"], unique=False)
+
+    op.create_table(
         "event_outbox",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("event_id", sa.String(length=36), nullable=False),
@@ -121,6 +148,37 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_number_pool")),
         sa.UniqueConstraint("name", name=op.f("uq_number_pool_name")),
     )
+    op.create_table(
+        "reservation",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expirable", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state_change_reason", sa.String(length=255), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation")),
+    )
+    with op.batch_alter_table("reservation", schema=None) as batch_op:
+        batch_op.create_index("ix_reservation_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_state_changed_at"), ["state_changed_at"], unique=False)
+        batch_op.create_index(
+            "ix_reservation_state_expirable_valid_until", ["state", "expirable", "valid_until"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_reservation_valid_from"), ["valid_from"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_valid_until"), ["valid_until"], unique=False)
+
     op.create_table(
         "resource",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -171,6 +229,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_resource_type"), ["type"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_usage_state"), ["usage_state"], unique=False)
 
+    op.create_table(
+        "sweeper",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("every_seconds", sa.Double(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_by", sa.String(length=128), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_changed", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.CheckConstraint("state IN ('idle', 'running')", name=op.f("ck_sweeper_state")),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_sweeper")),
+    )
     op.create_table(
         "event_delivery",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -237,6 +312,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_number_block_pool_first", ["pool_id", "first_digits"], unique=False)
 
     op.create_table(
+        "reservation_item",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("reservation_id", sa.String(length=36), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("provider", sa.String(length=64), nullable=False),
+        sa.Column("pool_id", sa.String(length=64), nullable=True),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("criteria", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("schema_location", sa.Text(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reservation_id"],
+            ["reservation.id"],
+            name=op.f("fk_reservation_item_reservation_id_reservation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation_item")),
+    )
+    with op.batch_alter_table("reservation_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reservation_item_pool_id"), ["pool_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
+
+    op.create_table(
         "number_chunk",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("pool_id", sa.String(length=36), nullable=False),
@@ -262,6 +361,26 @@ def upgrade() -> None:
                 f"ALTER TABLE {table} ADD CONSTRAINT ex_{table}_span "
                 "EXCLUDE USING gist (int8range(first_digits, last_digits, '[]') WITH &&)"
             )
+
+    op.create_table(
+        "reservation_hold",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("item_id", sa.String(length=36), nullable=False),
+        sa.Column("resource_id", sa.String(length=255), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("resource_type", sa.String(length=64), nullable=False),
+        sa.Column("pool_id", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["reservation_item.id"],
+            name=op.f("fk_reservation_hold_item_id_reservation_item"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation_hold")),
+    )
+    with op.batch_alter_table("reservation_hold", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reservation_hold_item_id"), ["item_id"], unique=False)
+        batch_op.create_index("ix_reservation_hold_resource_id", ["resource_id"], unique=False)
 
     op.create_table(
         "telephone_number",
@@ -330,51 +449,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.create_index("ix_number_history_number_id_id", ["number_id", "id"], unique=False)
-
-    op.create_table(
-        "durable_step",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("kind", sa.String(length=64), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("payload", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("rescheduled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("claimed_by", sa.String(length=128), nullable=True),
-        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "state IN ('pending', 'running', 'waiting', 'done', 'dead')", name=op.f("ck_durable_step_state")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_durable_step")),
-        sa.UniqueConstraint("kind", "key", name="uq_durable_step_kind_key"),
-    )
-    with op.batch_alter_table("durable_step", schema=None) as batch_op:
-        batch_op.create_index("ix_durable_step_kind_state", ["kind", "state"], unique=False)
-        batch_op.create_index("ix_durable_step_state_due_at", ["state", "due_at"], unique=False)
-
-    op.create_table(
-        "sweeper",
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("every_seconds", sa.Double(), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("claimed_by", sa.String(length=128), nullable=True),
-        sa.Column("runs", sa.Integer(), nullable=False),
-        sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("last_started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_changed", sa.Integer(), nullable=True),
-        sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.CheckConstraint("state IN ('idle', 'running')", name=op.f("ck_sweeper_state")),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_sweeper")),
-    )
 
     op.create_table(
         "number_port_request",
@@ -456,12 +530,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_number_port_request_customer_id"))
 
     op.drop_table("number_port_request")
-    op.drop_table("sweeper")
-    with op.batch_alter_table("durable_step", schema=None) as batch_op:
-        batch_op.drop_index("ix_durable_step_state_due_at")
-        batch_op.drop_index("ix_durable_step_kind_state")
-
-    op.drop_table("durable_step")
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.drop_index("ix_number_history_number_id_id")
 
@@ -477,11 +545,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_telephone_number_category"))
 
     op.drop_table("telephone_number")
+    with op.batch_alter_table("reservation_hold", schema=None) as batch_op:
+        batch_op.drop_index("ix_reservation_hold_resource_id")
+        batch_op.drop_index(batch_op.f("ix_reservation_hold_item_id"))
+
+    op.drop_table("reservation_hold")
     with op.batch_alter_table("number_chunk", schema=None) as batch_op:
         batch_op.drop_index("ix_number_chunk_pool_first")
         batch_op.drop_index(batch_op.f("ix_number_chunk_block_id"))
 
     op.drop_table("number_chunk")
+    with op.batch_alter_table("reservation_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
+        batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
+
+    op.drop_table("reservation_item")
     with op.batch_alter_table("number_block", schema=None) as batch_op:
         batch_op.drop_index("ix_number_block_pool_first")
 
@@ -492,6 +570,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_event_delivery_consumer_state_event_seq")
 
     op.drop_table("event_delivery")
+    op.drop_table("sweeper")
     with op.batch_alter_table("resource", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resource_usage_state"))
         batch_op.drop_index(batch_op.f("ix_resource_type"))
@@ -509,6 +588,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_administrative_state"))
 
     op.drop_table("resource")
+    with op.batch_alter_table("reservation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reservation_valid_until"))
+        batch_op.drop_index(batch_op.f("ix_reservation_valid_from"))
+        batch_op.drop_index("ix_reservation_state_expirable_valid_until")
+        batch_op.drop_index(batch_op.f("ix_reservation_state_changed_at"))
+        batch_op.drop_index(batch_op.f("ix_reservation_state"))
+        batch_op.drop_index("ix_reservation_created_at_id")
+
+    op.drop_table("reservation")
     op.drop_table("number_pool")
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscription_api"))
@@ -518,6 +606,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_outbox_created_at"))
 
     op.drop_table("event_outbox")
+    with op.batch_alter_table("durable_step", schema=None) as batch_op:
+        batch_op.drop_index("ix_durable_step_state_due_at")
+        batch_op.drop_index("ix_durable_step_kind_state")
+
+    op.drop_table("durable_step")
     with op.batch_alter_table("auth_failure", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_failure_window_start")
 

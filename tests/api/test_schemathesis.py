@@ -40,8 +40,15 @@ Exclusions, per check and operation (``EXCLUSIONS``):
 - ``positive_data_acceptance`` on ``POST /hub``: a callback is refused when its host or port cannot be
   delivered to, and a ``query`` when its terms name paths or event types the API's events do not have
   (checked against the events' schema, README "Hub and listeners"); neither is a property of the string
-  that a pattern could state. The 400s are tested in tests/integration/events/test_events_hub_api.py. The
-  number inventory's hub (``POST /hub`` of ``numberInventory``) is excluded for the same reason.
+  that a pattern could state. The 400s are tested in tests/integration/events/test_events_hub_api.py.
+  The same for the TMF685 hub.
+- ``positive_data_acceptance`` on ``POST /reservation`` and ``POST /availabilityCheck`` (TMF685): an item's
+  criteria are the attributes its ``@type``'s provider declares, registered at run time by the inventories
+  (``oss.reservation.register_provider``), so the document leaves items open and the server closes them (an
+  unregistered @type or an undeclared criterion is a 400); a request schema cannot see the registered
+  providers. On ``PATCH /reservation/{id}``: a new ``validFor.endDateTime`` must lie in the future, which no
+  schema can state. The 400s are tested in tests/api/reservation/.
+- ``positive_data_acceptance`` on ``POST /hub`` of ``numberInventory``: as TMF639's hub.
 - ``positive_data_acceptance`` on ``POST /numberBlock``: ``first`` and ``last`` must be valid numbers of a
   numbering plan (phonenumbers' metadata, ITU-T E.164), of one country code and length, first <= last; a
   pattern states only the E.164 form. The 400s are tested in tests/api/number_pool/test_numbers_api.py.
@@ -88,6 +95,10 @@ EXCLUSIONS: dict[tuple[str, str, str], str] = {
     ("numberInventory", "POST", "/portOutRequest"): "positive_data_acceptance",
     ("numberInventory", "PATCH", "/portInRequest/{id}"): "positive_data_acceptance",
     ("numberInventory", "PATCH", "/portOutRequest/{id}"): "positive_data_acceptance",
+    ("resourcePoolManagement", "POST", "/hub"): "positive_data_acceptance",
+    ("resourcePoolManagement", "POST", "/reservation"): "positive_data_acceptance",
+    ("resourcePoolManagement", "POST", "/availabilityCheck"): "positive_data_acceptance",
+    ("resourcePoolManagement", "PATCH", "/reservation/{id}"): "positive_data_acceptance",
 }
 
 

@@ -27,6 +27,7 @@ RI = "/tmf-api/resourceInventoryManagement/v4"
 AUDIT = "/provisio/audit/v1"
 AUTH = "/provisio/auth/v1"
 NUMBERS = "/provisio/numberInventory/v1"
+RP = "/tmf-api/resourcePoolManagement/v1"
 MERGE_PATCH = "application/merge-patch+json"
 
 Setup = Callable[[TestClient, Engine], dict[str, str]]
@@ -38,10 +39,14 @@ def _resource(client: TestClient, _engine: Engine) -> dict[str, str]:
     return {"id": created.json()["id"]}
 
 
-def _listener(client: TestClient, _engine: Engine) -> dict[str, str]:
-    created = client.post(f"{RI}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+def _listener(client: TestClient, _engine: Engine, base: str = RI) -> dict[str, str]:
+    created = client.post(f"{base}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
     assert created.status_code == 201, created.text
     return {"id": created.json()["id"]}
+
+
+def _reservation_listener(client: TestClient, engine: Engine) -> dict[str, str]:
+    return _listener(client, engine, RP)
 
 
 def _audit_record(client: TestClient, engine: Engine) -> dict[str, str]:
@@ -75,6 +80,20 @@ def _token(client: TestClient, _engine: Engine) -> dict[str, str]:
 
 def _nothing(_client: TestClient, _engine: Engine) -> dict[str, str]:
     return {}
+
+
+def _fake_pools(_client: TestClient, engine: Engine) -> dict[str, str]:
+    from tests.support.fake_providers import install
+
+    install(engine)
+    return {"id": "fake-numbers-a"}
+
+
+def _reservation(client: TestClient, engine: Engine) -> dict[str, str]:
+    _fake_pools(client, engine)
+    created = client.post(f"{RP}/reservation", json={"reservationItem": [_NUMBER_ITEM]})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
 
 
 def _number_pool(client: TestClient, _engine: Engine) -> dict[str, str]:
@@ -112,6 +131,9 @@ def _number_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
     return {"id": created.json()["id"]}
 
 
+_NUMBER_ITEM = {"@type": "FakeNumberReservationItem", "quantity": 1}
+
+
 @dataclass(frozen=True)
 class Example:
     """How to call an operation so that it succeeds: ``setup`` (run with every scope) gives the path
@@ -133,6 +155,16 @@ EXAMPLES: dict[str, Example] = {
     "registerListener": Example(201, body={"callback": "http://127.0.0.1:9/matrix"}),
     "retrieveListener": Example(200, _listener),
     "unregisterListener": Example(204, _listener),
+    # "<API name>.<operationId>" for an operation every hub shares whose example differs per API
+    "resourcePoolManagement.retrieveListener": Example(200, _reservation_listener),
+    "resourcePoolManagement.unregisterListener": Example(204, _reservation_listener),
+    "listReservation": Example(200),
+    "createReservation": Example(201, _fake_pools, body={"reservationItem": [_NUMBER_ITEM]}),
+    "retrieveReservation": Example(200, _reservation),
+    "patchReservation": Example(200, _reservation, body={"reservationState": "released"}, content_type=MERGE_PATCH),
+    "listResourcePool": Example(200, _fake_pools),
+    "retrieveResourcePool": Example(200, _fake_pools),
+    "createAvailabilityCheck": Example(200, _fake_pools, body={"reservationItem": [_NUMBER_ITEM]}),
     "listAuditRecord": Example(200),
     "retrieveAuditRecord": Example(200, _audit_record),
     "listEventSubscription": Example(200),
@@ -165,10 +197,8 @@ EXAMPLES: dict[str, Example] = {
     "listTelephoneNumberHistory": Example(200, _touched_number),
     "searchAvailableNumber": Example(200, _available_search),
     "createNumberStateChange": Example(201, _number_block, body={"number": ["+442079460002"], "state": "blocked"}),
-    # The hub operations of the number inventory API (the same operationIds as TMF639's, another hub).
-    "numberInventory:registerListener": Example(201, body={"callback": "http://127.0.0.1:9/matrix"}),
-    "numberInventory:retrieveListener": Example(200, _number_listener),
-    "numberInventory:unregisterListener": Example(204, _number_listener),
+    "numberInventory.retrieveListener": Example(200, _number_listener),
+    "numberInventory.unregisterListener": Example(204, _number_listener),
 }
 
 OPERATIONS = served_operations()
@@ -259,7 +289,7 @@ def test_every_operation_declares_security_with_its_scopes(operation: Operation)
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 def test_every_operation_has_an_example_for_the_matrix(operation: Operation) -> None:
-    assert operation.operation_id in EXAMPLES, (
+    assert _key(operation) in EXAMPLES, (
         f"{operation} ({operation.operation_id}) has no entry in EXAMPLES of {__file__}: add one "
         "(expected 2xx status, setup giving its path parameters, body), so the auth matrix can call it"
     )
@@ -282,15 +312,18 @@ def call(
     return client.request(operation.method, operation.url(**path), headers=request_headers, **kwargs)
 
 
+def _key(operation: Operation) -> str:
+    """The operation's entry in EXAMPLES: its API's own, else the one of its operationId."""
+    own = f"{operation.api.name}.{operation.operation_id}"
+    return own if own in EXAMPLES else operation.operation_id
+
+
 def _example(operation: Operation) -> Example:
-    scoped = f"{operation.api.name}:{operation.operation_id}"
-    if scoped in EXAMPLES:
-        return EXAMPLES[scoped]
-    if operation.operation_id not in EXAMPLES:
+    if _key(operation) not in EXAMPLES:
         pytest.fail(
             f"{operation.operation_id}: add an entry to EXAMPLES (test_every_operation_has_an_example_for_the_matrix)"
         )
-    return EXAMPLES[operation.operation_id]
+    return EXAMPLES[_key(operation)]
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)

@@ -47,6 +47,22 @@ class Registry:
             steps.unregister_sweeper(name)
 
 
+@pytest.fixture(autouse=True)
+def only_the_tests_own_registrations() -> Iterator[None]:
+    """Contexts register their sweepers and steps at import time (``oss.reservation``: ``reservation.expire``);
+    the kernel's tests count what runs, so they see only what they register themselves."""
+    sweepers, kinds = steps.registered_sweepers(), steps.registered_steps()
+    for name in sweepers:
+        steps.unregister_sweeper(name)
+    for kind in kinds:
+        steps.unregister_step(kind)
+    yield
+    for name, sweeper in sweepers.items():
+        steps.register_sweeper(name, sweeper.every, sweeper.sweep, lease=sweeper.lease)
+    for kind, step in kinds.items():
+        steps.register_step(kind, step.run, retry=step.retry, lease=step.lease)
+
+
 @pytest.fixture
 def registry() -> Iterator[Registry]:
     registered = Registry()

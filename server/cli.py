@@ -10,6 +10,7 @@
     provisio sim --devices N ...        # the simulated network: forwards to ``python -m simulators``
     provisio run                        # what ``make run`` calls: migrate, simulators (supervised), serve
     provisio token create|list|revoke   # API tokens (server/auth/cli.py)
+    provisio numbers import FILE.csv    # number blocks, assignments, ported numbers (server/numbers_cli.py)
 
 Configuration comes from the environment (server/settings.py). Every command that uses the database
 prints which one (``database: ...``); only ``db upgrade``/``db revision`` and ``run`` create an embedded
@@ -639,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     from server.auth.cli import add_parser as add_token_parser
 
     add_token_parser(commands)
-    from oss.number_pool.cli import add_parser as add_numbers_parser
+    from server.numbers_cli import add_parser as add_numbers_parser
 
     add_numbers_parser(commands)
     return parser

@@ -17,6 +17,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "common.steps",
     "oss.resource_inventory.models",
     "oss.number_pool.models",
+    "oss.number_pool.porting_models",
     "oss.reservation.models",
     "server.auth.models",
     "server.idempotency.models",

@@ -16,6 +16,7 @@ Facade for other contexts:
 from datetime import timedelta
 
 from common import steps
+from oss.number_pool import porting as porting  # registers the port-date steps (numbers.portIn, ...)
 from oss.number_pool.domain import STATES, TMF639_STATUS
 from oss.number_pool.mapping import RESOURCE_TYPE
 from oss.number_pool.provider import ITEM_TYPE, NUMBER_PROVIDER, NumberProvider

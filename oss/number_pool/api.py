@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from common import clock, request_context, tmf
 from common.errors import InvalidInput
 from common.tmf import parse_list_query
-from oss.number_pool import mapping, service
+from oss.number_pool import mapping, porting_api, service
 from oss.number_pool.models import (
     BLOCK_OVERLAP_CONSTRAINT,
     CHUNK_OVERLAP_CONSTRAINT,
@@ -206,3 +206,12 @@ def create_number_state_change(body: dict[str, Any]) -> Any:
         "number": [mapping.number_json(number) for number in numbers],
     }
     return task, 201
+
+
+# Porting (oss/number_pool/porting_api.py) is served from this module, the one the API table names: the
+# resolver finds its handlers here, and the documents its list contracts.
+QUERY_CONTRACTS.update(porting_api.QUERY_CONTRACTS)
+
+
+def __getattr__(name: str) -> Any:
+    return getattr(porting_api, name)

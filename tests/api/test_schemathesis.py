@@ -55,6 +55,10 @@ Exclusions, per check and operation (``EXCLUSIONS``):
 - ``positive_data_acceptance`` on ``POST /numberPool`` and ``PATCH /numberPool/{id}``: a ``regex`` category
   rule must compile to a digit automaton (no back-references, look-arounds or unbalanced brackets), which
   no JSON schema pattern can state; tested in tests/unit/number_pool/test_number_domain.py.
+- ``positive_data_acceptance`` on ``POST /portInRequest``, ``POST /portOutRequest`` and their ``PATCH``: a
+  port date must not be in the past (relative to the server's clock, which no schema knows), the numbers
+  must be valid numbers of a plan and portable from their current state, and a PATCH is valid only from
+  the stored request's state; tested in tests/api/number_pool/test_porting_api.py.
 
 Runtime: the coverage phase of ``POST /resource`` is skipped (``SKIPPED_PHASES``). Its deterministic boundary
 set for a body that is a ``oneOf`` of six closed branches, each with TMF639's nested parts, is 11,649
@@ -87,6 +91,10 @@ EXCLUSIONS: dict[tuple[str, str, str], str] = {
     ("numberInventory", "POST", "/numberBlock"): "positive_data_acceptance",
     ("numberInventory", "POST", "/numberPool"): "positive_data_acceptance",
     ("numberInventory", "PATCH", "/numberPool/{id}"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/portInRequest"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/portOutRequest"): "positive_data_acceptance",
+    ("numberInventory", "PATCH", "/portInRequest/{id}"): "positive_data_acceptance",
+    ("numberInventory", "PATCH", "/portOutRequest/{id}"): "positive_data_acceptance",
     ("resourcePoolManagement", "POST", "/hub"): "positive_data_acceptance",
     ("resourcePoolManagement", "POST", "/reservation"): "positive_data_acceptance",
     ("resourcePoolManagement", "POST", "/availabilityCheck"): "positive_data_acceptance",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -201,6 +202,58 @@ EXAMPLES: dict[str, Example] = {
 }
 
 OPERATIONS = served_operations()
+
+
+# Porting (oss/number_pool/porting.py): port dates are in the future of the wall clock these tests run on.
+def _port_date() -> str:
+    return clock.isoformat(clock.now() + timedelta(days=30))
+
+
+def _port_in_body(params: dict[str, str]) -> dict[str, Any]:
+    return {"donorOperator": "Donor", "number": ["+442079470001"], "authorisationReference": "LOA-1",
+            "requestedPortDate": _port_date(), "poolId": params["pool"]}  # fmt: skip
+
+
+def _port_in_request(client: TestClient, engine: Engine) -> dict[str, str]:
+    pool = _number_pool(client, engine)["id"]
+    created = client.post(f"{NUMBERS}/portInRequest", json=_port_in_body({"pool": pool}))
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _assigned_number(client: TestClient, engine: Engine) -> dict[str, str]:
+    _number_block(client, engine)
+    assigned = client.patch(f"{NUMBERS}/telephoneNumber/+442079460001", json={"state": "assigned", "customerId": "c"},
+                            headers={"Content-Type": MERGE_PATCH})  # fmt: skip
+    assert assigned.status_code == 200, assigned.text
+    return {}
+
+
+def _port_out_body(_params: dict[str, str]) -> dict[str, Any]:
+    return {"recipientOperator": "Recipient", "number": ["+442079460001"], "requestedPortDate": _port_date()}
+
+
+def _port_out_request(client: TestClient, engine: Engine) -> dict[str, str]:
+    _assigned_number(client, engine)
+    created = client.post(f"{NUMBERS}/portOutRequest", json=_port_out_body({}))
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+EXAMPLES.update(
+    {
+        "listPortInRequest": Example(200),
+        "createPortInRequest": Example(
+            201, lambda client, engine: {"pool": _number_pool(client, engine)["id"]}, body=_port_in_body
+        ),
+        "retrievePortInRequest": Example(200, _port_in_request),
+        "patchPortInRequest": Example(200, _port_in_request, body={"state": "cancelled"}, content_type=MERGE_PATCH),
+        "listPortOutRequest": Example(200),
+        "createPortOutRequest": Example(201, _assigned_number, body=_port_out_body),
+        "retrievePortOutRequest": Example(200, _port_out_request),
+        "patchPortOutRequest": Example(200, _port_out_request, body={"state": "cancelled"}, content_type=MERGE_PATCH),
+    }
+)
 
 
 def declared(operation: Operation) -> dict[str, Any]:

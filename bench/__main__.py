@@ -24,7 +24,7 @@ from typing import Any
 from bench.common import BENCH_DIR, RESULTS_DIR, Recorder, format_markdown, format_table
 
 # Modules in bench/ that are helpers, not benchmarks.
-NOT_BENCHMARKS = frozenset({"common", "baseline_app"})
+NOT_BENCHMARKS = frozenset({"common", "baseline_app", "pgbench_figures"})
 
 
 def discover(groups: Sequence[str]) -> list[str]:

@@ -54,7 +54,7 @@ SUBSCRIPTION_QUERY = tmf.QuerySpec(
     attributes=(
         tmf.column("id", _SUBSCRIPTION.c.id),
         tmf.column("api", _SUBSCRIPTION.c.api),
-        tmf.column("callback", _SUBSCRIPTION.c.callback),
+        tmf.column("callback", _SUBSCRIPTION.c.callback_shown),
         tmf.column("createdAt", _SUBSCRIPTION.c.created_at, kind=tmf.DATETIME),
         tmf.column("createdBy", _SUBSCRIPTION.c.created_by),
     ),

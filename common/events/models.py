@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from common.events.signing import new_secret
 from common.orm import Base, JSONType, UTCDateTime, new_id
+from common.redaction import redact_url
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -41,6 +42,10 @@ PENDING = "pending"
 DELIVERED = "delivered"
 DEAD = "dead"
 DELIVERY_STATES = (PENDING, DELIVERED, DEAD)
+
+
+def _shown_callback(context: Any) -> str:
+    return redact_url(context.get_current_parameters()["callback"])
 
 
 class EventSubscription(Base):
@@ -58,6 +63,10 @@ class EventSubscription(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     api: Mapped[str] = mapped_column(String(64), index=True)  # server.apis ApiEntry.name
     callback: Mapped[str] = mapped_column(String(2048))
+    # The callback as every reader sees it (``common.redaction.redact_url``). Lists filter and sort on this
+    # column, never on ``callback``: a filter or a sort on the stored URL would let a caller confirm a guessed
+    # credential one request at a time.
+    callback_shown: Mapped[str] = mapped_column(String(2048), default=_shown_callback)
     query: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(128))

@@ -36,6 +36,10 @@ TOKEN_QUERY = tmf.QuerySpec(
 )
 
 
+# The rules server.documents writes into the served document (sort/fields patterns, filter formats).
+QUERY_CONTRACTS = {"listApiToken": TOKEN_QUERY, "retrieveApiToken": TOKEN_QUERY}
+
+
 def _auth() -> Any:
     state = deps.container().auth
     if state is None:

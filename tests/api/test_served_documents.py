@@ -78,6 +78,25 @@ def _query_contracts() -> list[tuple[str, str, QuerySpec, dict[str, Any]]]:
 CONTRACTS = _query_contracts()
 
 
+def _operations_without_contract() -> list[str]:
+    import importlib
+
+    missing = []
+    for api in APIS:
+        contracts = getattr(importlib.import_module(api.module), "QUERY_CONTRACTS", {})
+        for _name, method, path, operation in [op for op in OPERATIONS if op[0] == api.name]:
+            takes = {parameter["name"] for parameter in operation.get("parameters", [])} & {"sort", "fields"}
+            if takes and operation["operationId"] not in contracts:
+                missing.append(f"{api.name} {method} {path} ({operation['operationId']})")
+    return missing
+
+
+def test_every_operation_with_sort_or_fields_has_a_query_contract() -> None:
+    # Without a QUERY_CONTRACTS entry the served document carries no sort/fields pattern, and a client
+    # generator learns nothing of what the handler refuses (the auth API's token list once lacked one).
+    assert _operations_without_contract() == []
+
+
 def _accepted(name: str, value: str, spec: QuerySpec) -> bool:
     try:
         if name == "sort":

@@ -109,3 +109,21 @@ def test_a_delivery_error_quoting_the_callback_is_shown_masked(client: TestClien
     [delivery] = client.get(f"{OPS}/eventDelivery").json()
     assert delivery["lastError"] == "ConnectError: http://***@127.0.0.1:9/x refused"
     assert client.get(f"{OPS}/eventDelivery/{delivery['id']}").json()["lastError"] == delivery["lastError"]
+
+
+def test_filter_and_sort_on_callback_see_only_the_masked_form(client: TestClient) -> None:
+    """A filter or sort on the stored URL would confirm a guessed credential: both work on the masked form."""
+    secret, guess = "http://127.0.0.1:9/cb?token=s3cr3t", "http://127.0.0.1:9/cb?token=wrong"
+    assert client.post(f"{RI}/hub", json={"callback": secret}).status_code == 201
+    assert client.post(f"{RI}/hub", json={"callback": "http://127.0.0.1:9/cb?token=zzz"}).status_code == 201
+
+    def matches(callback: str) -> int:
+        response = client.get(f"{OPS}/eventSubscription", params={"callback": callback})
+        assert response.status_code == 200, response.text
+        return len(response.json())
+
+    assert matches(secret) == 0 and matches(guess) == 0
+    assert matches("http://127.0.0.1:9/cb?token=***") == 2
+    # Equal masked forms sort by id alone, so the order cannot tell which stored token sorts first.
+    shown = client.get(f"{OPS}/eventSubscription", params={"sort": "callback"}).json()
+    assert [row["id"] for row in shown] == sorted(row["id"] for row in shown)

@@ -41,6 +41,14 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="numberInventory:read",
     ),
     ApiEntry(
+        name="resourcePoolManagement",
+        title="TMF685 Resource Pool Management v1",
+        spec="reservation.yaml",
+        base_path="/tmf-api/resourcePoolManagement/v1",  # the file writes it with a trailing "/", see the YAML
+        module="oss.reservation.api",
+        read_scope="resourcePool:read",
+    ),
+    ApiEntry(
         name="audit",
         title="Provisio Audit and Event Operations v1",
         spec="audit.yaml",

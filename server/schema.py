@@ -16,6 +16,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "common.audit",
     "oss.resource_inventory.models",
     "oss.number_pool.models",
+    "oss.reservation.models",
     "server.auth.models",
 )
 

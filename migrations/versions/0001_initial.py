@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 18:31:07.020974+00:00
+Create Date: 2026-12-03 18:46:12.969981+00:00
 """
 
 from __future__ import annotations
@@ -108,6 +108,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_event_subscription_api"), ["api"], unique=False)
 
     op.create_table(
+        "number_pool",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("region", sa.String(length=3), nullable=True),
+        sa.Column("number_type", sa.String(length=32), nullable=True),
+        sa.Column("aging_days", sa.Integer(), nullable=False),
+        sa.Column("category_rules", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_pool")),
+        sa.UniqueConstraint("name", name=op.f("uq_number_pool_name")),
+    )
+    op.create_table(
+        "reservation",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expirable", sa.Boolean(), server_default=sa.text("(true)"), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state_change_reason", sa.String(length=255), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation")),
+    )
+    with op.batch_alter_table("reservation", schema=None) as batch_op:
+        batch_op.create_index("ix_reservation_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_state_changed_at"), ["state_changed_at"], unique=False)
+        batch_op.create_index(
+            "ix_reservation_state_expirable_valid_until", ["state", "expirable", "valid_until"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_reservation_valid_from"), ["valid_from"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_valid_until"), ["valid_until"], unique=False)
+
+    op.create_table(
         "resource",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
@@ -190,11 +236,208 @@ def upgrade() -> None:
             "ix_event_delivery_subscription_id_state_event_seq", ["subscription_id", "state", "event_seq"], unique=False
         )
 
+    op.create_table(
+        "number_block",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("pool_id", sa.String(length=36), nullable=False),
+        sa.Column("first_digits", sa.BigInteger(), nullable=False),
+        sa.Column("last_digits", sa.BigInteger(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("country_code", sa.Integer(), nullable=False),
+        sa.Column("digit_count", sa.Integer(), nullable=False),
+        sa.Column("national_prefix", sa.String(length=8), nullable=False),
+        sa.Column("region", sa.String(length=3), nullable=True),
+        sa.Column("number_type", sa.String(length=32), nullable=True),
+        sa.Column("max_chunk_size", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        postgresql.ExcludeConstraint(
+            (sa.text("int8range(first_digits, last_digits, '[]')"), "&&"), using="gist", name="ex_number_block_span"
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"], ["number_pool.id"], name=op.f("fk_number_block_pool_id_number_pool"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_block")),
+        sa.UniqueConstraint("first_digits", name=op.f("uq_number_block_first_digits")),
+        sa.UniqueConstraint("last_digits", name=op.f("uq_number_block_last_digits")),
+    )
+    with op.batch_alter_table("number_block", schema=None) as batch_op:
+        batch_op.create_index("ix_number_block_pool_first", ["pool_id", "first_digits"], unique=False)
+
+    op.create_table(
+        "reservation_item",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("reservation_id", sa.String(length=36), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("provider", sa.String(length=64), nullable=False),
+        sa.Column("pool_id", sa.String(length=64), nullable=True),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("criteria", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("schema_location", sa.Text(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reservation_id"],
+            ["reservation.id"],
+            name=op.f("fk_reservation_item_reservation_id_reservation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation_item")),
+    )
+    with op.batch_alter_table("reservation_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reservation_item_pool_id"), ["pool_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
+
+    op.create_table(
+        "number_chunk",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("pool_id", sa.String(length=36), nullable=False),
+        sa.Column("block_id", sa.String(length=36), nullable=False),
+        sa.Column("first_digits", sa.BigInteger(), nullable=False),
+        sa.Column("last_digits", sa.BigInteger(), nullable=False),
+        postgresql.ExcludeConstraint(
+            (sa.text("int8range(first_digits, last_digits, '[]')"), "&&"), using="gist", name="ex_number_chunk_span"
+        ),
+        sa.ForeignKeyConstraint(
+            ["block_id"], ["number_block.id"], name=op.f("fk_number_chunk_block_id_number_block"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"], ["number_pool.id"], name=op.f("fk_number_chunk_pool_id_number_pool"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_chunk")),
+        sa.UniqueConstraint("first_digits", name=op.f("uq_number_chunk_first_digits")),
+        sa.UniqueConstraint("last_digits", name=op.f("uq_number_chunk_last_digits")),
+    )
+    with op.batch_alter_table("number_chunk", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_number_chunk_block_id"), ["block_id"], unique=False)
+        batch_op.create_index("ix_number_chunk_pool_first", ["pool_id", "first_digits"], unique=False)
+
+    op.create_table(
+        "reservation_hold",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("item_id", sa.String(length=36), nullable=False),
+        sa.Column("resource_id", sa.String(length=255), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("resource_type", sa.String(length=64), nullable=False),
+        sa.Column("pool_id", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["reservation_item.id"],
+            name=op.f("fk_reservation_hold_item_id_reservation_item"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation_hold")),
+    )
+    with op.batch_alter_table("reservation_hold", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reservation_hold_item_id"), ["item_id"], unique=False)
+        batch_op.create_index("ix_reservation_hold_resource_id", ["resource_id"], unique=False)
+
+    op.create_table(
+        "telephone_number",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("digits", sa.BigInteger(), nullable=False),
+        sa.Column("value", sa.String(length=16), nullable=False),
+        sa.Column("national", sa.String(length=24), nullable=False),
+        sa.Column("pool_id", sa.String(length=36), nullable=False),
+        sa.Column("block_id", sa.String(length=36), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("customer_id", sa.String(length=128), nullable=True),
+        sa.Column("service_id", sa.String(length=128), nullable=True),
+        sa.Column("product_id", sa.String(length=128), nullable=True),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("reservation_item_id", sa.String(length=64), nullable=True),
+        sa.Column("order_item_id", sa.String(length=128), nullable=True),
+        sa.Column("hold_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("aging_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("was_assigned", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["block_id"],
+            ["number_block.id"],
+            name=op.f("fk_telephone_number_block_id_number_block"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"], ["number_pool.id"], name=op.f("fk_telephone_number_pool_id_number_pool"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_telephone_number")),
+        sa.UniqueConstraint("digits", name=op.f("uq_telephone_number_digits")),
+    )
+    with op.batch_alter_table("telephone_number", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_telephone_number_category"), ["category"], unique=False)
+        batch_op.create_index(batch_op.f("ix_telephone_number_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_telephone_number_national"), ["national"], unique=False)
+        batch_op.create_index("ix_telephone_number_pool_state_digits", ["pool_id", "state", "digits"], unique=False)
+        batch_op.create_index(batch_op.f("ix_telephone_number_reservation_id"), ["reservation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_telephone_number_service_id"), ["service_id"], unique=False)
+        batch_op.create_index("ix_telephone_number_state_aging_until", ["state", "aging_until"], unique=False)
+        batch_op.create_index("ix_telephone_number_state_hold_until", ["state", "hold_until"], unique=False)
+
+    op.create_table(
+        "number_history",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("number_id", sa.String(length=36), nullable=False),
+        sa.Column("value", sa.String(length=16), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("from_state", sa.String(length=16), nullable=False),
+        sa.Column("to_state", sa.String(length=16), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=True),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("order_item_id", sa.String(length=128), nullable=True),
+        sa.Column("reason", sa.String(length=255), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["number_id"],
+            ["telephone_number.id"],
+            name=op.f("fk_number_history_number_id_telephone_number"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_history")),
+    )
+    with op.batch_alter_table("number_history", schema=None) as batch_op:
+        batch_op.create_index("ix_number_history_number_id_id", ["number_id", "id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("number_history", schema=None) as batch_op:
+        batch_op.drop_index("ix_number_history_number_id_id")
+
+    op.drop_table("number_history")
+    with op.batch_alter_table("telephone_number", schema=None) as batch_op:
+        batch_op.drop_index("ix_telephone_number_state_hold_until")
+        batch_op.drop_index("ix_telephone_number_state_aging_until")
+        batch_op.drop_index(batch_op.f("ix_telephone_number_service_id"))
+        batch_op.drop_index(batch_op.f("ix_telephone_number_reservation_id"))
+        batch_op.drop_index("ix_telephone_number_pool_state_digits")
+        batch_op.drop_index(batch_op.f("ix_telephone_number_national"))
+        batch_op.drop_index(batch_op.f("ix_telephone_number_customer_id"))
+        batch_op.drop_index(batch_op.f("ix_telephone_number_category"))
+
+    op.drop_table("telephone_number")
+    with op.batch_alter_table("reservation_hold", schema=None) as batch_op:
+        batch_op.drop_index("ix_reservation_hold_resource_id")
+        batch_op.drop_index(batch_op.f("ix_reservation_hold_item_id"))
+
+    op.drop_table("reservation_hold")
+    with op.batch_alter_table("number_chunk", schema=None) as batch_op:
+        batch_op.drop_index("ix_number_chunk_pool_first")
+        batch_op.drop_index(batch_op.f("ix_number_chunk_block_id"))
+
+    op.drop_table("number_chunk")
+    with op.batch_alter_table("reservation_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
+        batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
+
+    op.drop_table("reservation_item")
+    with op.batch_alter_table("number_block", schema=None) as batch_op:
+        batch_op.drop_index("ix_number_block_pool_first")
+
+    op.drop_table("number_block")
     with op.batch_alter_table("event_delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_event_delivery_subscription_id_state_event_seq")
         batch_op.drop_index("ix_event_delivery_state_next_attempt_at")
@@ -214,6 +457,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_administrative_state"))
 
     op.drop_table("resource")
+    with op.batch_alter_table("reservation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reservation_valid_until"))
+        batch_op.drop_index(batch_op.f("ix_reservation_valid_from"))
+        batch_op.drop_index("ix_reservation_state_expirable_valid_until")
+        batch_op.drop_index(batch_op.f("ix_reservation_state_changed_at"))
+        batch_op.drop_index(batch_op.f("ix_reservation_state"))
+        batch_op.drop_index("ix_reservation_created_at_id")
+
+    op.drop_table("reservation")
+    op.drop_table("number_pool")
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscription_api"))
 

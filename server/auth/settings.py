@@ -36,21 +36,30 @@ SCOPES: dict[str, str] = {
     "resourceInventory:write": "Create, change and delete TMF639 resources",
     "numberInventory:read": "Read number pools, blocks and numbers; listen to their events (hub)",
     "numberInventory:write": "Create pools and blocks; change numbers' states",
+    "resourcePool:read": "Read TMF685 pools, reservations and availability; listen to reservation events (hub)",
+    "resourcePool:write": "Create TMF685 reservations; commit, release, extend and transfer them",
     "audit:read": "Read the audit trail",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
     "auth:admin": "Create, list and revoke API tokens",
 }
 
-# Named bundles of scopes (issue 15). The order system gets its ordering and reservation scopes when those
-# APIs are served; until then it reads the inventory and listens to its events.
+# Named bundles of scopes (issue 15). The order system holds, commits and releases reservations (TMF685) and
+# gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "order-system": ("resourceInventory:read", "numberInventory:read"),
-    "noc": ("resourceInventory:read", "numberInventory:read", "audit:read"),
+    "order-system": (
+        "resourceInventory:read",
+        "numberInventory:read",
+        "resourcePool:read",
+        "resourcePool:write",
+    ),
+    "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read"),
     "operator": (
         "resourceInventory:read",
         "resourceInventory:write",
         "numberInventory:read",
         "numberInventory:write",
+        "resourcePool:read",
+        "resourcePool:write",
         "audit:read",
     ),
     "admin": tuple(SCOPES),

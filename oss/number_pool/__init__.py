@@ -14,6 +14,7 @@ from oss.number_pool.domain import STATES, TMF639_STATUS
 from oss.number_pool.mapping import RESOURCE_TYPE
 from oss.number_pool.provider import ITEM_TYPE, NUMBER_PROVIDER, NumberProvider
 from oss.number_pool.service import expire_holds, return_aged_numbers
+from oss.reservation import register_provider
 from oss.resource_inventory import RESOURCE_TYPES, Ownership
 
 # TMF639 shows numbers, this context changes them.
@@ -22,6 +23,8 @@ RESOURCE_TYPES.register(
     base_type="LogicalResource",
     owner=Ownership("number_pool", "OWNED_BY_NUMBER_POOL", "/provisio/numberInventory/v1/telephoneNumber"),
 )
+# TMF685 reservations hold numbers through this provider (TelephoneNumberReservationItem).
+register_provider(NUMBER_PROVIDER)
 
 __all__ = [
     "ITEM_TYPE",

@@ -1,5 +1,6 @@
-"""Handlers of ``openapi/audit.yaml`` (served at ``/provisio/audit/v1``): the audit trail and the event
-operations (hub listeners, deliveries, dead letters and redelivery).
+"""Handlers of ``openapi/audit.yaml`` (served at ``/provisio/audit/v1``): the audit trail, the event
+operations (hub listeners, deliveries, dead letters and redelivery) and the durable-step kernel's
+(``common.steps``: steps, sweepers, the retry of a dead step).
 
 Lists answer 200 with ``X-Total-Count`` / ``X-Result-Count`` (TMF630 paging), newest first. Every list
 (audit records, event subscriptions, event deliveries) is parsed by ``common.tmf.parse_list_query`` from
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from common import clock, request_context, tmf
+from common import clock, request_context, steps, tmf
 from common.audit import AuditRecord
 from common.errors import NotFound
 from common.events import DELIVERY_STATES, EventDelivery, EventSubscription, OutboxEvent
@@ -82,6 +83,41 @@ DELIVERY_QUERY = tmf.QuerySpec(
     members=tmf.schema_members(SPEC, "EventDelivery"),
 )
 
+_STEP = steps.DurableStep.__table__
+STEP_QUERY = tmf.QuerySpec(
+    attributes=(
+        tmf.column("id", _STEP.c.id),
+        tmf.column("kind", _STEP.c.kind),
+        tmf.column("key", _STEP.c.key),
+        tmf.column("state", _STEP.c.state, kind=tmf.enum_of(*steps.STEP_STATES)),
+        tmf.column("dueAt", _STEP.c.due_at, kind=tmf.DATETIME),
+        tmf.column("attempts", _STEP.c.attempts, kind=tmf.INTEGER),
+        tmf.column("failures", _STEP.c.failures, kind=tmf.INTEGER),
+        tmf.column("claimedBy", _STEP.c.claimed_by),
+        tmf.column("lastAttemptAt", _STEP.c.last_attempt_at, kind=tmf.DATETIME),
+        tmf.column("createdAt", _STEP.c.created_at, kind=tmf.DATETIME),
+        tmf.column("updatedAt", _STEP.c.updated_at, kind=tmf.DATETIME),
+        tmf.column("finishedAt", _STEP.c.finished_at, kind=tmf.DATETIME),
+    ),
+    tiebreaker=_STEP.c.id,
+    members=tmf.schema_members(SPEC, "DurableStep"),
+)
+_SWEEPER = steps.Sweeper.__table__
+SWEEPER_QUERY = tmf.QuerySpec(
+    attributes=(
+        tmf.column("id", _SWEEPER.c.name),
+        tmf.column("name", _SWEEPER.c.name),
+        tmf.column("state", _SWEEPER.c.state, kind=tmf.enum_of(*steps.SWEEPER_STATES)),
+        tmf.column("dueAt", _SWEEPER.c.due_at, kind=tmf.DATETIME),
+        tmf.column("runs", _SWEEPER.c.runs, kind=tmf.INTEGER),
+        tmf.column("failures", _SWEEPER.c.failures, kind=tmf.INTEGER),
+        tmf.column("lastStartedAt", _SWEEPER.c.last_started_at, kind=tmf.DATETIME),
+        tmf.column("lastFinishedAt", _SWEEPER.c.last_finished_at, kind=tmf.DATETIME),
+    ),
+    tiebreaker=_SWEEPER.c.name,
+    members=tmf.schema_members(SPEC, "Sweeper"),
+)
+
 
 # The query rules of these operations, declared in the served document (server.documents).
 QUERY_CONTRACTS = {
@@ -89,6 +125,8 @@ QUERY_CONTRACTS = {
     "retrieveAuditRecord": AUDIT_QUERY,
     "listEventSubscription": SUBSCRIPTION_QUERY,
     "listEventDelivery": DELIVERY_QUERY,
+    "listStep": STEP_QUERY,
+    "listSweeper": SWEEPER_QUERY,
 }
 
 
@@ -208,6 +246,61 @@ def redeliver_event_delivery(id: str) -> dict[str, Any]:
         body = dispatcher.redeliver(tx.session, delivery_id)
         tx.commit()
     return body
+
+
+def list_step(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
+    """Durable steps, soonest due first (those due at no time last) unless ``sort`` says otherwise
+    (``?kind=reservation.expiry&state=dead``)."""
+    query = tmf.parse_list_query(raw_query_string(), STEP_QUERY)
+    condition = tmf.where_clause(query)
+    Step = steps.DurableStep
+    ordering = tmf.order_by(query, STEP_QUERY) if query.sort else [Step.due_at.is_(None), Step.due_at, Step.id]
+    with deps.uow(read_only=True) as tx:
+        total = tx.session.execute(select(func.count()).select_from(Step).where(condition)).scalar_one()
+        rows = (
+            tx.session.execute(
+                select(Step).where(condition).order_by(*ordering).offset(query.offset).limit(query.limit)
+            )
+            .scalars()
+            .all()
+        )
+        body = [tmf.project(steps.step_json(row), query.fields) for row in rows]
+    return body, 200, paging_headers(total, len(body))
+
+
+def retrieve_step(id: str) -> dict[str, Any]:
+    with deps.uow(read_only=True) as tx:
+        step = tx.session.get(steps.DurableStep, id)
+        if step is None:
+            raise steps.StepNotFound(f"No durable step with id {id}.")
+        return steps.step_json(step)
+
+
+def retry_step(id: str) -> dict[str, Any]:
+    """A dead step back in the queue, due now (409 ``STEP_NOT_DEAD`` for any other state)."""
+    with deps.uow() as tx:
+        body = steps.retry_step(tx.session, id)
+        tx.commit()
+    return body
+
+
+def list_sweeper(**_declared: Any) -> tuple[list[dict[str, Any]], int, Headers]:
+    """Sweepers by name unless ``sort`` says otherwise."""
+    query = tmf.parse_list_query(raw_query_string(), SWEEPER_QUERY)
+    condition = tmf.where_clause(query)
+    Sweeper = steps.Sweeper
+    ordering = tmf.order_by(query, SWEEPER_QUERY) if query.sort else [Sweeper.name]
+    with deps.uow(read_only=True) as tx:
+        total = tx.session.execute(select(func.count()).select_from(Sweeper).where(condition)).scalar_one()
+        rows = (
+            tx.session.execute(
+                select(Sweeper).where(condition).order_by(*ordering).offset(query.offset).limit(query.limit)
+            )
+            .scalars()
+            .all()
+        )
+        body = [tmf.project(steps.sweeper_json(row), query.fields) for row in rows]
+    return body, 200, paging_headers(total, len(body))
 
 
 def audit_record_json(record: AuditRecord) -> dict[str, Any]:

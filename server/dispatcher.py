@@ -37,9 +37,7 @@ Operators: ``list_deliveries`` and ``redeliver`` (also served by the ops API, ``
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -65,6 +63,7 @@ from common.events import (
     signing,
 )
 from common.redaction import redact_url, redact_urls_in_text
+from common.steps.lease import CLAIMED_BY_MAX_LENGTH, RetryPolicy, fenced_update, worker_identity
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -72,30 +71,14 @@ logger = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter: after the n-th failed attempt wait about
-    ``base_delay * multiplier**(n-1)`` seconds (capped at ``max_delay``), spread by +/- ``jitter``."""
-
-    max_attempts: int = 10
-    base_delay: float = 1.0
-    max_delay: float = 300.0
-    multiplier: float = 2.0
-    jitter: float = 0.25
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        exponent = min(max(attempt - 1, 0), 64)  # 2**64 s is already far beyond any cap
-        nominal = min(self.max_delay, self.base_delay * self.multiplier**exponent)
-        spread = nominal * self.jitter
-        return max(0.0, min(self.max_delay, nominal - spread + rng.random() * 2 * spread))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(
-            max_attempts=settings.delivery_max_attempts,
-            base_delay=settings.delivery_retry_base,
-            max_delay=settings.delivery_retry_max,
-        )
+def delivery_retry_policy(settings: Settings) -> RetryPolicy:
+    """The event deliveries' backoff (``PROVISIO_DELIVERY_*``); the policy class is the durable-step
+    kernel's (``common.steps.lease``), shared with steps and sweepers."""
+    return RetryPolicy(
+        max_attempts=settings.delivery_max_attempts,
+        base_delay=settings.delivery_retry_base,
+        max_delay=settings.delivery_retry_max,
+    )
 
 
 @dataclass(frozen=True)
@@ -145,7 +128,7 @@ class Dispatcher:
     batch_size: int = 32  # listeners served per step
     run_length: int = 20  # events sent in a row to one listener per step (in order, one at a time)
     concurrency: int = 8
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
+    worker_id: str = field(default_factory=worker_identity)
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(5.0, connect=2.0))
     http: httpx.Client | None = None
     # (subscription id, api) -> why the listener may not get the API's events now, or None (issue 15:
@@ -244,7 +227,7 @@ class Dispatcher:
                 .values(
                     attempts=EventDelivery.attempts + 1,
                     next_attempt_at=now + self.lease,
-                    claimed_by=self.worker_id[:128],
+                    claimed_by=self.worker_id[:CLAIMED_BY_MAX_LENGTH],
                     last_attempt_at=now,
                 )
                 .execution_options(synchronize_session=False)
@@ -482,18 +465,11 @@ class Dispatcher:
 
     @staticmethod
     def _fenced_update(session: Session, claim: Claim, values: dict[str, Any]) -> bool:
-        """Apply ``values`` only if the delivery is still pending under this claim's attempt number."""
-        result = session.execute(
-            update(EventDelivery)
-            .where(
-                EventDelivery.id == claim.delivery_id,
-                EventDelivery.attempts == claim.attempt,
-                EventDelivery.state == PENDING,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        """Apply ``values`` only if the delivery is still pending under this claim's attempt number
+        (the kernel's fence, ``common.steps.lease.fenced_update``)."""
+        return fenced_update(
+            session, EventDelivery, EventDelivery.id, claim.delivery_id, claim.attempt, PENDING, values
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def run_forever(
@@ -533,7 +509,7 @@ def make_dispatcher(session_factory: SessionFactory, settings: Settings, **overr
         from server.auth.hub_gate import CredentialGate
 
         overrides["gate"] = CredentialGate(session_factory).refusal
-    return Dispatcher(session_factory, policy=RetryPolicy.from_settings(settings), **overrides)
+    return Dispatcher(session_factory, policy=delivery_retry_policy(settings), **overrides)
 
 
 # --- operator functions (ops API and CLI) -------------------------------------------------------------

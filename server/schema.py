@@ -14,6 +14,7 @@ from common.orm import Base
 MODEL_MODULES: tuple[str, ...] = (
     "common.events",
     "common.audit",
+    "common.steps",
     "oss.resource_inventory.models",
     "oss.number_pool.models",
     "oss.reservation.models",

@@ -11,7 +11,11 @@
 | PROVISIO_DELIVERY_RETRY_BASE / _MAX | 1.0 / 300 | seconds: first retry delay (doubles each attempt, jittered) / cap |
 | PROVISIO_EVENT_RETENTION | 604800 | seconds a delivered event is kept before the purge; 0 keeps everything |
 | PROVISIO_PURGE_INTERVAL | 3600 | seconds between purge rounds (one process at a time on PostgreSQL) |
-| PROVISIO_API_DISPATCH | 1 | the API process delivers events; 0 leaves it to ``provisio worker`` processes |
+| PROVISIO_API_DISPATCH | 1 | the API process delivers events and runs steps; 0 leaves both to ``provisio worker`` |
+| PROVISIO_STEP_LEASE | 60 | seconds a runner leases a step or sweeper (renewed while it runs; then taken over) |
+| PROVISIO_STEP_MAX_ATTEMPTS | 10 | failed attempts before a durable step is dead (unless its kind sets its own) |
+| PROVISIO_STEP_RETRY_BASE / _MAX | 1.0 / 300 | seconds: a failed step's first retry delay (doubling, jittered) / cap |
+| PROVISIO_STEP_CONCURRENCY | 4 | durable steps one process runs at the same time |
 | PROVISIO_MAX_BODY_BYTES | 1048576 | a larger request body is refused with 413 |
 | PROVISIO_CREDENTIALS_FILE | <data dir>/credentials.json | device credentials (never logged) |
 | PROVISIO_REQUIRE_IF_MATCH | false | true: a PATCH/DELETE of a versioned entity without If-Match is a 428 |
@@ -72,6 +76,11 @@ class Settings:
     event_retention: float = 7 * 24 * 3600.0
     purge_interval: float = 3600.0
     api_dispatch: bool = True
+    step_lease: float = 60.0
+    step_max_attempts: int = 10
+    step_retry_base: float = 1.0
+    step_retry_max: float = 300.0
+    step_concurrency: int = 4
     auth: AuthSettings = field(default_factory=AuthSettings)
 
     @property
@@ -99,6 +108,11 @@ class Settings:
             event_retention=float(os.environ.get("PROVISIO_EVENT_RETENTION", str(7 * 24 * 3600))),
             purge_interval=float(os.environ.get("PROVISIO_PURGE_INTERVAL", "3600")),
             api_dispatch=_flag("PROVISIO_API_DISPATCH", default=True),
+            step_lease=float(os.environ.get("PROVISIO_STEP_LEASE", "60")),
+            step_max_attempts=int(os.environ.get("PROVISIO_STEP_MAX_ATTEMPTS", "10")),
+            step_retry_base=float(os.environ.get("PROVISIO_STEP_RETRY_BASE", "1.0")),
+            step_retry_max=float(os.environ.get("PROVISIO_STEP_RETRY_MAX", "300")),
+            step_concurrency=int(os.environ.get("PROVISIO_STEP_CONCURRENCY", "4")),
             auth=AuthSettings.from_env(),
         )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 18:46:12.969981+00:00
+Create Date: 2026-12-03 18:51:23.149108+00:00
 """
 
 from __future__ import annotations
@@ -72,6 +72,33 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("auth_failure", schema=None) as batch_op:
         batch_op.create_index("ix_auth_failure_window_start", ["window_start"], unique=False)
+
+    op.create_table(
+        "durable_step",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("payload", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("rescheduled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_by", sa.String(length=128), nullable=True),
+        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('pending', 'running', 'waiting', 'done', 'dead')", name=op.f("ck_durable_step_state")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_durable_step")),
+        sa.UniqueConstraint("kind", "key", name="uq_durable_step_kind_key"),
+    )
+    with op.batch_alter_table("durable_step", schema=None) as batch_op:
+        batch_op.create_index("ix_durable_step_kind_state", ["kind", "state"], unique=False)
+        batch_op.create_index("ix_durable_step_state_due_at", ["state", "due_at"], unique=False)
 
     op.create_table(
         "event_outbox",
@@ -195,6 +222,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_resource_type"), ["type"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_usage_state"), ["usage_state"], unique=False)
 
+    op.create_table(
+        "sweeper",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("every_seconds", sa.Double(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_by", sa.String(length=128), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_changed", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.CheckConstraint("state IN ('idle', 'running')", name=op.f("ck_sweeper_state")),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_sweeper")),
+    )
     op.create_table(
         "event_delivery",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -444,6 +488,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_event_delivery_consumer_state_event_seq")
 
     op.drop_table("event_delivery")
+    op.drop_table("sweeper")
     with op.batch_alter_table("resource", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resource_usage_state"))
         batch_op.drop_index(batch_op.f("ix_resource_type"))
@@ -475,6 +520,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_outbox_created_at"))
 
     op.drop_table("event_outbox")
+    with op.batch_alter_table("durable_step", schema=None) as batch_op:
+        batch_op.drop_index("ix_durable_step_state_due_at")
+        batch_op.drop_index("ix_durable_step_kind_state")
+
+    op.drop_table("durable_step")
     with op.batch_alter_table("auth_failure", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_failure_window_start")
 

@@ -8,9 +8,14 @@ Facade for other contexts:
   item types), ``providers()`` to see them;
 - ``create_reservation`` / ``patch_reservation`` / ``retrieve_reservation`` for orchestration (an order
   holding, committing, transferring);
-- ``expire_due_reservations(uow_factory, now)``: the sweeper's use case.
+- ``expire_due_reservations(uow_factory, now)``: the sweeper's use case, registered here with the
+  durable-step kernel (``common.steps``) as the ``reservation.expire`` sweeper, every 30 s. A commit never
+  depends on it: expiry is decided under the row lock at commit time.
 """
 
+from datetime import timedelta
+
+from common import steps
 from oss.reservation.domain import (
     COMMITTED,
     EXPIRED,
@@ -37,9 +42,15 @@ from oss.reservation.service import (
     retrieve_reservation,
 )
 
+EXPIRY_SWEEPER = "reservation.expire"
+EXPIRY_SWEEP_EVERY = timedelta(seconds=30)
+steps.register_sweeper(EXPIRY_SWEEPER, EXPIRY_SWEEP_EVERY, expire_due_reservations)
+
 __all__ = [
     "COMMITTED",
     "EXPIRED",
+    "EXPIRY_SWEEPER",
+    "EXPIRY_SWEEP_EVERY",
     "IN_DELIVERY_ROLE",
     "RELEASED",
     "RESERVED",

@@ -75,7 +75,9 @@ class ReservationRepository:
         ids = [row.id for row in connection.execute(page, params)]
         loaded = {
             row.id: row
-            for row in self.session.scalars(select(ReservationRow).where(ReservationRow.id.in_(ids)).options(_WITH_ITEMS))
+            for row in self.session.scalars(
+                select(ReservationRow).where(ReservationRow.id.in_(ids)).options(_WITH_ITEMS)
+            )
         }
         return [loaded[reservation_id] for reservation_id in ids if reservation_id in loaded], total
 
@@ -85,7 +87,9 @@ class ReservationRepository:
         holds the lock decides that reservation."""
         statement = (
             select(ReservationRow)
-            .where(ReservationRow.state == RESERVED, ReservationRow.expirable.is_(True), ReservationRow.valid_until < now)
+            .where(
+                ReservationRow.state == RESERVED, ReservationRow.expirable.is_(True), ReservationRow.valid_until < now
+            )
             .order_by(ReservationRow.valid_until, ReservationRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -42,10 +42,12 @@ from oss.reservation.domain import (
 )
 from oss.reservation.errors import (
     InvalidReservation,
+    InvalidStateTransition,
     ReservationExpired,
     ReservationNotFound,
     ReservationUnavailable,
     ResourcePoolNotFound,
+    UnknownItemType,
 )
 from oss.reservation.models import ReservationHoldRow, ReservationItemRow, ReservationRow
 from oss.reservation.provider import HeldResource, HoldOwner, ItemRequest, PoolView, Unavailable
@@ -123,7 +125,7 @@ def checked_items(items: Sequence[Mapping[str, Any]]) -> list[mapping.ItemSpec]:
         raise InvalidReservation("A reservation holds at least one reservationItem.")
     for item in items:
         if not isinstance(item.get("@type"), str):
-            raise registry.UnknownItemType("Every reservationItem needs an @type naming its item type.")
+            raise UnknownItemType("Every reservationItem needs an @type naming its item type.")
         resolved = registry.ITEM_TYPES.resolve(item["@type"])
         registry.provider_for(resolved.name)  # a type without a provider is a 400, not a 500
         registry.ITEM_TYPES.check_attributes(resolved, item)
@@ -325,6 +327,11 @@ def _apply_attributes(
 def _apply_state(session: Session, row: ReservationRow, target: str | None, now: datetime) -> bool:
     if target is None or target == row.state:
         return False
+    if row.state == EXPIRED and target == COMMITTED:  # a sweeper (or an earlier request) expired it first
+        raise ReservationExpired(
+            f"Reservation {row.id} expired at {clock.isoformat(row.valid_until)}; its items were released.",
+            details={"reservationState": EXPIRED},
+        )
     if target in (COMMITTED, RELEASED):
         domain.check_transition(row.state, target)
     if target == COMMITTED:
@@ -335,7 +342,7 @@ def _apply_state(session: Session, row: ReservationRow, target: str | None, now:
     if target == RELEASED:
         _finish(session, row, RELEASED, now, reason=None)
         return True
-    raise domain.InvalidStateTransition(
+    raise InvalidStateTransition(
         f"reservationState {target!r} cannot be set by a client: a {row.state} reservation can be committed or"
         " released; the server expires holds.",
         details={"reservationState": row.state},
@@ -344,7 +351,7 @@ def _apply_state(session: Session, row: ReservationRow, target: str | None, now:
 
 def _require_state(row: ReservationRow, state: str, what: str) -> None:
     if row.state != state:
-        raise domain.InvalidStateTransition(
+        raise InvalidStateTransition(
             f"A {row.state} reservation cannot be {what}.", details={"reservationState": row.state}
         )
 
@@ -460,5 +467,3 @@ def _publish(session: Session, event_type: str, reservation: ReservationData, fi
         payload_key="reservation",
         field_path=field_path,
     )
-
-

@@ -40,6 +40,7 @@ SCOPES: dict[str, str] = {
     "resourcePool:write": "Create TMF685 reservations; commit, release, extend and transfer them",
     "audit:read": "Read the audit trail",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
+    "steps:admin": "See durable steps and sweepers; retry dead steps",
     "auth:admin": "Create, list and revoke API tokens",
 }
 

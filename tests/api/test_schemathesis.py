@@ -41,6 +41,13 @@ Exclusions, per check and operation (``EXCLUSIONS``):
   delivered to, and a ``query`` when its terms name paths or event types the API's events do not have
   (checked against the events' schema, README "Hub and listeners"); neither is a property of the string
   that a pattern could state. The 400s are tested in tests/integration/events/test_events_hub_api.py.
+  The same for the TMF685 hub.
+- ``positive_data_acceptance`` on ``POST /reservation`` and ``POST /availabilityCheck`` (TMF685): an item's
+  criteria are the attributes its ``@type``'s provider declares, registered at run time by the inventories
+  (``oss.reservation.register_provider``), so the document leaves items open and the server closes them (an
+  unregistered @type or an undeclared criterion is a 400); a request schema cannot see the registered
+  providers. On ``PATCH /reservation/{id}``: a new ``validFor.endDateTime`` must lie in the future, which no
+  schema can state. The 400s are tested in tests/api/reservation/.
 
 Runtime: the coverage phase of ``POST /resource`` is skipped (``SKIPPED_PHASES``). Its deterministic boundary
 set for a body that is a ``oneOf`` of six closed branches, each with TMF639's nested parts, is 11,649
@@ -69,6 +76,10 @@ EXCLUSIONS: dict[tuple[str, str, str], str] = {
     # (API name, "METHOD /path"): check -> why (see the module docstring)
     ("resourceInventoryManagement", "PATCH", "/resource/{id}"): "positive_data_acceptance",
     ("resourceInventoryManagement", "POST", "/hub"): "positive_data_acceptance",
+    ("resourcePoolManagement", "POST", "/hub"): "positive_data_acceptance",
+    ("resourcePoolManagement", "POST", "/reservation"): "positive_data_acceptance",
+    ("resourcePoolManagement", "POST", "/availabilityCheck"): "positive_data_acceptance",
+    ("resourcePoolManagement", "PATCH", "/reservation/{id}"): "positive_data_acceptance",
 }
 
 

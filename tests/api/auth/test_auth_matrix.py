@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from common import clock, steps
 from common.events import DEAD, EventDelivery
+from common.orm import new_id
 from server.apis import APIS, OPENAPI_DIR
 from server.auth.settings import SCOPES
 from tests.support.auth import ALL_SCOPES, token_headers
@@ -22,6 +25,7 @@ from tests.support.served import Operation, _document, served_operations
 RI = "/tmf-api/resourceInventoryManagement/v4"
 AUDIT = "/provisio/audit/v1"
 AUTH = "/provisio/auth/v1"
+RP = "/tmf-api/resourcePoolManagement/v1"
 MERGE_PATCH = "application/merge-patch+json"
 
 Setup = Callable[[TestClient, Engine], dict[str, str]]
@@ -33,10 +37,14 @@ def _resource(client: TestClient, _engine: Engine) -> dict[str, str]:
     return {"id": created.json()["id"]}
 
 
-def _listener(client: TestClient, _engine: Engine) -> dict[str, str]:
-    created = client.post(f"{RI}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+def _listener(client: TestClient, _engine: Engine, base: str = RI) -> dict[str, str]:
+    created = client.post(f"{base}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
     assert created.status_code == 201, created.text
     return {"id": created.json()["id"]}
+
+
+def _reservation_listener(client: TestClient, engine: Engine) -> dict[str, str]:
+    return _listener(client, engine, RP)
 
 
 def _audit_record(client: TestClient, engine: Engine) -> dict[str, str]:
@@ -54,6 +62,14 @@ def _delivery(client: TestClient, engine: Engine, *, dead: bool = False) -> dict
     return {"id": str(delivery_id)}
 
 
+def _step(_client: TestClient, engine: Engine, *, dead: bool = False) -> dict[str, str]:
+    with Session(engine) as session, session.begin():
+        step_id = steps.schedule_step(session, "matrix.step", key=new_id(), due_at=clock.now(), payload={})
+        if dead:  # only a dead step can be retried
+            session.execute(update(steps.DurableStep).where(steps.DurableStep.id == step_id).values(state=steps.DEAD))
+    return {"id": step_id}
+
+
 def _token(client: TestClient, _engine: Engine) -> dict[str, str]:
     created = client.post(f"{AUTH}/token", json={"user": "matrix", "scope": ["audit:read"]})
     assert created.status_code == 201, created.text
@@ -62,6 +78,23 @@ def _token(client: TestClient, _engine: Engine) -> dict[str, str]:
 
 def _nothing(_client: TestClient, _engine: Engine) -> dict[str, str]:
     return {}
+
+
+def _fake_pools(_client: TestClient, engine: Engine) -> dict[str, str]:
+    from tests.support.fake_providers import install
+
+    install(engine)
+    return {"id": "fake-numbers-a"}
+
+
+def _reservation(client: TestClient, engine: Engine) -> dict[str, str]:
+    _fake_pools(client, engine)
+    created = client.post(f"{RP}/reservation", json={"reservationItem": [_NUMBER_ITEM]})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+_NUMBER_ITEM = {"@type": "FakeNumberReservationItem", "quantity": 1}
 
 
 @dataclass(frozen=True)
@@ -85,6 +118,16 @@ EXAMPLES: dict[str, Example] = {
     "registerListener": Example(201, body={"callback": "http://127.0.0.1:9/matrix"}),
     "retrieveListener": Example(200, _listener),
     "unregisterListener": Example(204, _listener),
+    # "<API name>.<operationId>" for an operation every hub shares whose example differs per API
+    "resourcePoolManagement.retrieveListener": Example(200, _reservation_listener),
+    "resourcePoolManagement.unregisterListener": Example(204, _reservation_listener),
+    "listReservation": Example(200),
+    "createReservation": Example(201, _fake_pools, body={"reservationItem": [_NUMBER_ITEM]}),
+    "retrieveReservation": Example(200, _reservation),
+    "patchReservation": Example(200, _reservation, body={"reservationState": "released"}, content_type=MERGE_PATCH),
+    "listResourcePool": Example(200, _fake_pools),
+    "retrieveResourcePool": Example(200, _fake_pools),
+    "createAvailabilityCheck": Example(200, _fake_pools, body={"reservationItem": [_NUMBER_ITEM]}),
     "listAuditRecord": Example(200),
     "retrieveAuditRecord": Example(200, _audit_record),
     "listEventSubscription": Example(200),
@@ -92,6 +135,10 @@ EXAMPLES: dict[str, Example] = {
     "listEventDelivery": Example(200),
     "retrieveEventDelivery": Example(200, _delivery),
     "redeliverEventDelivery": Example(200, lambda client, engine: _delivery(client, engine, dead=True)),
+    "listStep": Example(200),
+    "retrieveStep": Example(200, _step),
+    "retryStep": Example(200, lambda client, engine: _step(client, engine, dead=True)),
+    "listSweeper": Example(200),
     "listApiToken": Example(200),
     "createApiToken": Example(201, body={"user": "matrix", "scope": ["audit:read"]}),
     "retrieveApiToken": Example(200, _token),
@@ -134,7 +181,7 @@ def test_every_operation_declares_security_with_its_scopes(operation: Operation)
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 def test_every_operation_has_an_example_for_the_matrix(operation: Operation) -> None:
-    assert operation.operation_id in EXAMPLES, (
+    assert _key(operation) in EXAMPLES, (
         f"{operation} ({operation.operation_id}) has no entry in EXAMPLES of {__file__}: add one "
         "(expected 2xx status, setup giving its path parameters, body), so the auth matrix can call it"
     )
@@ -151,12 +198,18 @@ def call(
     return client.request(operation.method, operation.url(**params), headers=request_headers, **kwargs)
 
 
+def _key(operation: Operation) -> str:
+    """The operation's entry in EXAMPLES: its API's own, else the one of its operationId."""
+    own = f"{operation.api.name}.{operation.operation_id}"
+    return own if own in EXAMPLES else operation.operation_id
+
+
 def _example(operation: Operation) -> Example:
-    if operation.operation_id not in EXAMPLES:
+    if _key(operation) not in EXAMPLES:
         pytest.fail(
             f"{operation.operation_id}: add an entry to EXAMPLES (test_every_operation_has_an_example_for_the_matrix)"
         )
-    return EXAMPLES[operation.operation_id]
+    return EXAMPLES[_key(operation)]
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)

@@ -40,7 +40,8 @@ def create(client: TestClient, **body: object) -> dict[str, object]:
 def test_create_shows_the_key_once_and_stores_only_its_hmac(client: TestClient, clean_db: Engine) -> None:
     created = create(client, user="crm", role="order-system")
     key = str(created["key"])
-    assert created["scope"] == ["resourceInventory:read"] and created["role"] == "order-system"
+    assert created["scope"] == ["resourceInventory:read", "resourcePool:read", "resourcePool:write"]
+    assert created["role"] == "order-system"
     listed = client.get(f"{AUTH}/token", params={"user": "crm"})
     assert [token["id"] for token in listed.json()] == [created["id"]]
     assert key not in listed.text and key not in client.get(f"{AUTH}/token/{created['id']}").text

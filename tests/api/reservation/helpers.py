@@ -27,4 +27,6 @@ def reservation(*items: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def held_values(body: dict[str, Any]) -> list[str]:
-    return [resource["value"] for item in body["reservationItem"] for resource in item["appliedCapacityAmount"]["resource"]]
+    return [
+        resource["value"] for item in body["reservationItem"] for resource in item["appliedCapacityAmount"]["resource"]
+    ]

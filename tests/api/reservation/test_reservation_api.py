@@ -13,7 +13,6 @@ from common import clock
 from common.events import OutboxEvent
 from oss.reservation.models import ReservationHoldRow, ReservationRow
 from tests.api.reservation.helpers import MERGE_PATCH, RP, address_item, held_values, number_item, reservation
-from tests.support.fake_providers import FakeProvider
 
 
 def _create(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
@@ -163,9 +162,7 @@ def test_transfer_from_quote_to_order_item_in_delivery_never_expires(
     assert committed.status_code == 200, committed.text
 
 
-def test_transfer_of_an_expired_hold_is_409(
-    client: TestClient, providers: Any, fixed_clock: clock.FixedClock
-) -> None:
+def test_transfer_of_an_expired_hold_is_409(client: TestClient, providers: Any, fixed_clock: clock.FixedClock) -> None:
     body = _create(client, reservation(number_item()))
     fixed_clock.advance(timedelta(hours=1))
     order = [{"id": "oi-7", "role": "inDelivery"}]
@@ -218,7 +215,9 @@ def test_list_filters_and_projects(client: TestClient, providers: Any) -> None:
     client.patch(second["href"], json={"reservationState": "released"}, headers=MERGE_PATCH)
     listed = client.get(f"{RP}/reservation?reservationState=reserved&fields=reservationState")
     assert listed.status_code == 200, listed.text
-    assert listed.json() == [{"id": first["id"], "href": first["href"], "@type": "Reservation", "reservationState": "reserved"}]
+    assert listed.json() == [
+        {"id": first["id"], "href": first["href"], "@type": "Reservation", "reservationState": "reserved"}
+    ]
     assert listed.headers["X-Total-Count"] == "1"
     everything = client.get(f"{RP}/reservation?sort=-creationDate")
     assert everything.headers["X-Total-Count"] == "2"

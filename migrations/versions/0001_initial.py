@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 18:51:23.149108+00:00
+Create Date: 2026-12-03 18:57:30.831464+00:00
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         postgresql.ExcludeConstraint(
             (sa.text("int8range(first_digits, last_digits, '[]')"), "&&"), using="gist", name="ex_number_block_span"
-        ),
+        ).ddl_if(dialect="postgresql"),
         sa.ForeignKeyConstraint(
             ["pool_id"], ["number_pool.id"], name=op.f("fk_number_block_pool_id_number_pool"), ondelete="RESTRICT"
         ),
@@ -340,7 +340,7 @@ def upgrade() -> None:
         sa.Column("last_digits", sa.BigInteger(), nullable=False),
         postgresql.ExcludeConstraint(
             (sa.text("int8range(first_digits, last_digits, '[]')"), "&&"), using="gist", name="ex_number_chunk_span"
-        ),
+        ).ddl_if(dialect="postgresql"),
         sa.ForeignKeyConstraint(
             ["block_id"], ["number_block.id"], name=op.f("fk_number_chunk_block_id_number_block"), ondelete="CASCADE"
         ),

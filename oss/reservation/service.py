@@ -21,8 +21,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,7 +64,28 @@ events.register_event_types(API, (CREATE_EVENT, STATE_CHANGE_EVENT, ATTRIBUTE_CH
 events.register_event_schema(API, {"reservation": RESERVATION_QUERY.members})
 
 EXPIRY_BATCH = 100
+DEADLOCK_RETRIES = 3
+T = TypeVar("T")
+# PostgreSQL aborts one transaction of a lock cycle (deadlock_detected) or of a serialisation conflict; the
+# use case then runs again from the start, in a new transaction (the aborted one held nothing).
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 _PATCHABLE = ("description", "reservationState", "validFor", "relatedEntity")
+
+
+def retrying_deadlocks(attempt: Callable[[], T]) -> T:
+    """Run ``attempt`` (one whole transaction) again when the database aborted it to break a deadlock.
+
+    Holds across pools lock free chunks in the order of the items, and near exhaustion they wait on chunks
+    other holds have claimed: two reservations can wait on each other. The database breaks the cycle by
+    aborting one; retrying it is the design (issue 16 "Throughput design"), not a 503 for the client."""
+    for remaining in range(DEADLOCK_RETRIES, -1, -1):
+        try:
+            return attempt()
+        except OperationalError as error:
+            if remaining == 0 or getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            logger.info("reservation aborted by the database to break a deadlock; retrying (%d left)", remaining)
+    raise AssertionError("unreachable")
 
 
 # --- create -----------------------------------------------------------------------------------------------
@@ -83,38 +105,45 @@ def create_reservation(
     if until <= now:
         raise InvalidReservation("validFor.endDateTime must be in the future.")
     related_entity = [dict(entity) for entity in document.get("relatedEntity") or []]
-    failed: tuple[int, Unavailable] | None = None
-    with uow as tx:
-        row = ReservationRow(
-            id=new_id(),
-            state=RESERVED,
-            description=document.get("description"),
-            valid_from=now,
-            valid_until=until,
-            expirable=not domain.never_expires(related_entity),
-            document={
-                "relatedParty": [dict(party) for party in document.get("relatedParty") or []],
-                "relatedEntity": related_entity,
-                **{key: document[key] for key in mapping.DOCUMENT_ATTRIBUTES if key in document},
-            },
-            state_changed_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        ReservationRepository(tx.session).add(row)
-        for position, spec in enumerate(specs):
-            try:
-                _hold_item(tx.session, row, position, spec, until)
-            except Unavailable as unavailable:
-                failed = (position, unavailable)
-                break
-        if failed is None:
-            tx.session.flush()
-            reservation = to_data(row)
-            _publish(tx.session, CREATE_EVENT, reservation)
-            tx.commit()
+
+    def attempt() -> tuple[ReservationData | None, tuple[int, Unavailable] | None]:
+        failed: tuple[int, Unavailable] | None = None
+        with uow as tx:
+            row = ReservationRow(
+                id=new_id(),
+                state=RESERVED,
+                description=document.get("description"),
+                valid_from=now,
+                valid_until=until,
+                expirable=not domain.never_expires(related_entity),
+                document={
+                    "relatedParty": [dict(party) for party in document.get("relatedParty") or []],
+                    "relatedEntity": related_entity,
+                    **{key: document[key] for key in mapping.DOCUMENT_ATTRIBUTES if key in document},
+                },
+                state_changed_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            ReservationRepository(tx.session).add(row)
+            for position, spec in enumerate(specs):
+                try:
+                    _hold_item(tx.session, row, position, spec, until)
+                except Unavailable as unavailable:
+                    failed = (position, unavailable)
+                    break
+            if failed is None:
+                tx.session.flush()
+                reservation = to_data(row)
+                _publish(tx.session, CREATE_EVENT, reservation)
+                tx.commit()
+                return reservation, None
+        return None, failed
+
+    reservation, failed = retrying_deadlocks(attempt)
     if failed is not None:  # the transaction is rolled back: nothing of any item is held
         raise _unavailable(uow, specs, *failed)
+    assert reservation is not None
     logger.info("reserved %s (%d items)", reservation.id, len(reservation.items))
     return reservation
 

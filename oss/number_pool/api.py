@@ -30,6 +30,7 @@ QUERY_CONTRACTS = {
     "listTelephoneNumber": NUMBER_QUERY,
     "retrieveTelephoneNumber": NUMBER_QUERY,
     "listTelephoneNumberHistory": HISTORY_QUERY,
+    "searchAvailableNumber": NUMBER_QUERY,
 }
 
 # Races lost at the database answer as races lost at the lock (server.errors maps them by name).

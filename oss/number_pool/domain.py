@@ -78,6 +78,16 @@ def format_e164(digits: int) -> str:
     return f"+{digits}"
 
 
+def parse_digits(text: str, *, what: str = "number") -> int:
+    """The digits of an E.164 number written ``+`` and up to 15 digits (spaces, dots, dashes and brackets
+    tolerated), without asking a numbering plan: enough to find a number in our blocks (400 otherwise)."""
+    raw = str(text).strip()
+    compact = re.sub(r"[\s().-]", "", raw)
+    if not re.fullmatch(r"\+[1-9][0-9]{1,14}", compact):
+        raise InvalidE164(f"{what} {raw!r} is not an E.164 number (+ then up to 15 digits, not starting with 0).")
+    return int(compact[1:])
+
+
 def parse_e164(text: str, *, what: str = "number") -> E164:
     """Parse and validate ``text`` as an E.164 number (``+`` and digits; spaces, dots, dashes and brackets
     are tolerated), 400 ``INVALID_E164`` naming it otherwise."""
@@ -93,7 +103,7 @@ def parse_e164(text: str, *, what: str = "number") -> E164:
         raise InvalidE164(f"{what} {raw!r} is not a valid number of any numbering plan (ITU-T E.164).")
     return E164(
         digits=int(compact[1:]),
-        country_code=int(parsed.country_code),
+        country_code=int(parsed.country_code or 0),
         region=phonenumbers.region_code_for_number(parsed) or "001",
         number_type=NUMBER_TYPES.get(phonenumbers.number_type(parsed), "unknown"),
         national_prefix=_national_prefix(parsed),
@@ -204,13 +214,14 @@ def find_run(chunks: Iterable[Interval], length: int) -> Interval | None:
 def chunk_bounds(span: Interval, max_chunks: int, min_size: int) -> list[Interval]:
     """Cut a new block's free space into at most ``max_chunks`` chunks of at least ``min_size`` numbers (a
     10-million block is a few dozen rows, and as many holds can proceed at once)."""
-    count = max(1, min(max_chunks, span.size // max(1, min_size)))
-    size = -(-span.size // count)
+    size = max_chunk_size(span.size, max_chunks, min_size)
     return [Interval(first, min(first + size - 1, span.last)) for first in range(span.first, span.last + 1, size)]
 
 
 def max_chunk_size(block_size: int, max_chunks: int, min_size: int) -> int:
-    return max(min_size, -(-block_size // max_chunks))
+    """The size of a new block's chunks, and the most a merge may grow one to."""
+    count = max(1, min(max_chunks, block_size // max(1, min_size)))
+    return -(-block_size // count)
 
 
 @dataclass
@@ -467,7 +478,7 @@ def glob_part(pattern: str) -> Part:
     text = re.sub(r"[\s()-]", "", str(pattern))
     international = text.startswith("+")
     body = text[1:] if international else text
-    if not body or not re.fullmatch(r"[0-9?*]+", body) or len(body.replace("*", "")) > MAX_DIGITS + 1:
+    if not body or not re.fullmatch(r"[0-9?*]+", body):
         raise InvalidPattern(
             f"pattern {pattern!r} may have only digits, ? (one digit) and * (any digits), after an optional +."
         )
@@ -481,70 +492,112 @@ def prefix_part(prefix: str) -> Part:
     return glob_part(f"{prefix}*")
 
 
+State = tuple[frozenset[int], ...]
+
+
 class DigitMatcher:
     """Numbers of one block (``length`` digits, country code of ``cc_length`` digits, national prefix
     ``national_prefix``) that satisfy every ``Part``: ``next_match`` and ``count_upto`` walk digit positions
-    with a memoised product of the parts' automata."""
+    over the product of the parts' automata.
+
+    Product states are interned as small integers and their transitions, acceptance, viability and match
+    counts are kept in lists indexed by them, filled lazily: after the first search of a shape a count is a
+    dozen list lookups (``matcher_for`` shares one matcher per block shape and parts across requests)."""
 
     def __init__(self, parts: Sequence[Part], *, length: int, cc_length: int, national_prefix: str) -> None:
         self.parts = tuple(parts)
         self.length = length
         self.cc_length = cc_length
         self._patterns = [compiled(part.regex) for part in self.parts]
-        self.start = tuple(
+        start: State = tuple(
             pattern.start if part.international else pattern.feed(pattern.start, national_prefix)
             for part, pattern in zip(self.parts, self._patterns, strict=True)
         )
-        self._viable: dict[tuple[tuple[frozenset[int], ...], int], bool] = {}
-        self._count: dict[tuple[tuple[frozenset[int], ...], int], int] = {}
+        self._ids: dict[State, int] = {}
+        self._states: list[State] = []
+        self._accepting: list[bool] = []
+        self._dead: list[bool] = []
+        # Transitions per state: before the country code ends (national parts wait) and after it.
+        self._next: tuple[list[list[int] | None], list[list[int] | None]] = ([], [])
+        self._count: list[dict[int, int]] = [{} for _ in range(length + 1)]  # position -> state -> matches
+        self._below: list[dict[int, list[int]]] = [{} for _ in range(length + 1)]  # prefix sums over digits
+        self.start = self._intern(start)
 
-    def step(self, state: tuple[frozenset[int], ...], digit: str, position: int) -> tuple[frozenset[int], ...]:
-        return tuple(
-            current if (not part.international and position < self.cc_length) else pattern.step(current, digit)
-            for part, pattern, current in zip(self.parts, self._patterns, state, strict=True)
-        )
-
-    def accepting(self, state: tuple[frozenset[int], ...]) -> bool:
-        return all(
-            pattern.accepts(current) == part.want
-            for part, pattern, current in zip(self.parts, self._patterns, state, strict=True)
-        )
-
-    def _dead(self, state: tuple[frozenset[int], ...]) -> bool:
-        return any(part.want and not current for part, current in zip(self.parts, state, strict=True))
-
-    def viable(self, state: tuple[frozenset[int], ...], position: int) -> bool:
-        """Can the digits from ``position`` on complete ``state`` to a match?"""
-        key = (state, position)
-        found = self._viable.get(key)
+    def _intern(self, state: State) -> int:
+        found = self._ids.get(state)
         if found is None:
-            if self._dead(state):
-                found = False
-            elif position == self.length:
-                found = self.accepting(state)
-            else:
-                found = any(self.viable(self.step(state, d, position), position + 1) for d in _DIGITS)
-            self._viable[key] = found
+            found = self._ids[state] = len(self._states)
+            self._states.append(state)
+            self._accepting.append(
+                all(
+                    pattern.accepts(current) == part.want
+                    for part, pattern, current in zip(self.parts, self._patterns, state, strict=True)
+                )
+            )
+            self._dead.append(any(part.want and not current for part, current in zip(self.parts, state, strict=True)))
+            self._next[0].append(None)
+            self._next[1].append(None)
         return found
 
-    def count_from(self, state: tuple[frozenset[int], ...], position: int) -> int:
-        key = (state, position)
-        found = self._count.get(key)
+    def step(self, state: int, digit: str, position: int) -> int:
+        return self._transitions(state, position)[int(digit)]
+
+    def _transitions(self, state: int, position: int) -> list[int]:
+        early = position < self.cc_length
+        table = self._next[0 if early else 1]
+        found = table[state]
         if found is None:
-            if self._dead(state):
+            current = self._states[state]
+            found = [
+                self._intern(
+                    tuple(
+                        value if (early and not part.international) else pattern.step(value, digit)
+                        for part, pattern, value in zip(self.parts, self._patterns, current, strict=True)
+                    )
+                )
+                for digit in _DIGITS
+            ]
+            self._next[0 if early else 1][state] = found
+        return found
+
+    def accepting(self, state: int) -> bool:
+        return self._accepting[state]
+
+    def viable(self, state: int, position: int) -> bool:
+        """Can the digits from ``position`` on complete ``state`` to a match?"""
+        return self.count_from(state, position) > 0
+
+    def count_from(self, state: int, position: int) -> int:
+        """How many digit strings from ``position`` to the end take ``state`` to a match."""
+        memo = self._count[position]
+        found = memo.get(state)
+        if found is None:
+            if self._dead[state]:
                 found = 0
             elif position == self.length:
-                found = int(self.accepting(state))
+                found = int(self._accepting[state])
             else:
-                found = sum(self.count_from(self.step(state, d, position), position + 1) for d in _DIGITS)
-            self._count[key] = found
+                found = sum(self.count_from(nxt, position + 1) for nxt in self._transitions(state, position))
+            memo[state] = found
+        return found
+
+    def _counts_below(self, state: int, position: int) -> list[int]:
+        """``result[d]``: matches among strings that put a digit smaller than ``d`` at ``position``."""
+        memo = self._below[position]
+        found = memo.get(state)
+        if found is None:
+            found, total = [], 0
+            for nxt in self._transitions(state, position):
+                found.append(total)
+                total += self.count_from(nxt, position + 1)
+            memo[state] = found
         return found
 
     def matches(self, number: int) -> bool:
         state = self.start
         for position, digit in enumerate(str(number)):
-            state = self.step(state, digit, position)
-        return self.accepting(state)
+            state = self._transitions(state, position)[ord(digit) - 48]
+        return self._accepting[state]
 
     def next_match(self, number: int) -> int | None:
         """The smallest matching number >= ``number`` with the same length, or None."""
@@ -553,23 +606,23 @@ class DigitMatcher:
             return None
         states = [self.start]
         for position, digit in enumerate(digits):
-            states.append(self.step(states[-1], digit, position))
-        if self.accepting(states[-1]):
+            states.append(self._transitions(states[-1], position)[ord(digit) - 48])
+        if self._accepting[states[-1]]:
             return number
         for position in range(self.length - 1, -1, -1):
-            for digit in _DIGITS[int(digits[position]) + 1 :]:
-                state = self.step(states[position], digit, position)
-                if self.viable(state, position + 1):
-                    return int(digits[:position] + digit + self._smallest_completion(state, position + 1))
+            following = self._transitions(states[position], position)
+            for value in range(int(digits[position]) + 1, 10):
+                if self.count_from(following[value], position + 1):
+                    completion = self._smallest_completion(following[value], position + 1)
+                    return int(digits[:position] + str(value) + completion)
         return None
 
-    def _smallest_completion(self, state: tuple[frozenset[int], ...], position: int) -> str:
+    def _smallest_completion(self, state: int, position: int) -> str:
         completion = []
         while position < self.length:
-            for digit in _DIGITS:
-                following = self.step(state, digit, position)
-                if self.viable(following, position + 1):
-                    completion.append(digit)
+            for value, following in enumerate(self._transitions(state, position)):
+                if self.count_from(following, position + 1):
+                    completion.append(_DIGITS[value])
                     state, position = following, position + 1
                     break
         return "".join(completion)
@@ -580,18 +633,26 @@ class DigitMatcher:
         if len(digits) < self.length:
             return 0
         if len(digits) > self.length:
-            return self.count_from(self.start, 0)
+            return self.count_from(self.start, 0) - self._counts_below(self.start, 0)[1]
         total, state = 0, self.start
         for position, digit in enumerate(digits):
-            for smaller in _DIGITS[: int(digit)]:
-                if position == 0 and smaller == "0":
-                    continue  # E.164 digits never start with 0
-                total += self.count_from(self.step(state, smaller, position), position + 1)
-            state = self.step(state, digit, position)
-        return total + int(self.accepting(state))
+            value = ord(digit) - 48
+            below = self._counts_below(state, position)[value]
+            if position == 0:  # E.164 digits never start with 0: leave out the strings that do
+                below -= self._counts_below(state, 0)[1]
+            total += below
+            state = self._transitions(state, position)[value]
+        return total + int(self._accepting[state])
 
     def count_in(self, interval: Interval) -> int:
         return self.count_upto(interval.last) - self.count_upto(interval.first - 1)
+
+
+@lru_cache(maxsize=256)
+def matcher_for(parts: tuple[Part, ...], length: int, cc_length: int, national_prefix: str) -> DigitMatcher:
+    """One matcher per block shape and parts, shared: its lazily filled tables serve every later search.
+    (Concurrent requests may fill the same entry twice with the same value; nothing is lost.)"""
+    return DigitMatcher(parts, length=length, cc_length=cc_length, national_prefix=national_prefix)
 
 
 def matches_in(matcher: DigitMatcher | None, chunk: Interval, limit: int, start: int | None = None) -> Iterator[int]:
@@ -714,7 +775,7 @@ class NumberShape:
     def matcher(self, parts: Sequence[Part]) -> DigitMatcher | None:
         if not parts:
             return None
-        return DigitMatcher(parts, length=self.length, cc_length=self.cc_length, national_prefix=self.national_prefix)
+        return matcher_for(tuple(parts), self.length, self.cc_length, self.national_prefix)
 
 
 def classify(number: int, shape: NumberShape, rules: Sequence[CategoryRule]) -> str:

@@ -40,7 +40,7 @@ def _span_exclusion(name: str) -> ExcludeConstraint:
         name=name,
         using="gist",
     )
-    return constraint.ddl_if(dialect="postgresql")  # type: ignore[no-any-return]
+    return constraint.ddl_if(dialect="postgresql")
 
 
 class NumberPoolRow(Audited, Base):

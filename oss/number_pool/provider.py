@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.errors import Conflict
-from oss.number_pool import domain, service
+from oss.number_pool import domain, repository, service
 from oss.number_pool.errors import InvalidCriteria, PoolNotFound
 from oss.number_pool.models import NumberBlockRow, NumberPoolRow
 from oss.reservation import (
@@ -125,7 +125,7 @@ class NumberProvider:
             name=row.name,
             resource_type=RESOURCE_TYPE,
             capacity=int(sum(blocks)),
-            available=service.repository.free_count(session, pool_id=row.id),
+            available=repository.free_count(session, pool_id=row.id),
             provider=self.name,
             description=row.description,
         )
@@ -139,7 +139,7 @@ class NumberProvider:
 
     def check(self, session: Session, request: ItemRequest) -> Availability:
         criteria = criteria_of(request)
-        total, sample = 0, []
+        total, sample = 0, list[str]()
         for pool_id in self._pool_ids(session, request):
             available, found = service.check_numbers(session, pool_id, criteria)
             if request.pool_id is not None or available >= criteria.quantity:
@@ -147,9 +147,7 @@ class NumberProvider:
             total, sample = max(total, available), sample or found
         return Availability(request.pool_id, criteria.quantity, total, tuple(sample))
 
-    def hold(
-        self, session: Session, request: ItemRequest, owner: HoldOwner, until: datetime
-    ) -> Sequence[HeldResource]:
+    def hold(self, session: Session, request: ItemRequest, owner: HoldOwner, until: datetime) -> Sequence[HeldResource]:
         criteria = criteria_of(request)
         choose = self._chooser(criteria)
         last_error: Conflict | None = None

@@ -271,6 +271,7 @@ def free_count(session: Session, pool_id: str | None = None, block_id: str | Non
 
 # ------------------------------------------------------------------------------------------ chunks
 
+ChunkRow = Row[Any, Any, Any, Any, Any]  # (id, pool_id, block_id, first_digits, last_digits)
 _CHUNK_COLUMNS = (CHUNK.c.id, CHUNK.c.pool_id, CHUNK.c.block_id, CHUNK.c.first_digits, CHUNK.c.last_digits)
 
 
@@ -290,7 +291,7 @@ class Chunks:
                 ],
             )
 
-    def claim_next_unlocked(self, pool_id: str, after_id: int) -> Row[Any] | None:
+    def claim_next_unlocked(self, pool_id: str, after_id: int) -> ChunkRow | None:
         statement = (
             select(*_CHUNK_COLUMNS)
             .where(CHUNK.c.pool_id == pool_id, CHUNK.c.id > after_id)
@@ -300,7 +301,7 @@ class Chunks:
         )
         return self.connection.execute(statement).first()
 
-    def claim_unlocked(self, chunk_id: int) -> Row[Any] | None:
+    def claim_unlocked(self, chunk_id: int) -> ChunkRow | None:
         statement = select(*_CHUNK_COLUMNS).where(CHUNK.c.id == chunk_id).with_for_update(skip_locked=True)
         return self.connection.execute(statement).first()
 
@@ -310,11 +311,11 @@ class Chunks:
             statement = statement.where(CHUNK.c.last_digits >= from_digits)
         return list(self.connection.scalars(statement))
 
-    def lock_chunk(self, chunk_id: int) -> Row[Any] | None:
+    def lock_chunk(self, chunk_id: int) -> ChunkRow | None:
         statement = select(*_CHUNK_COLUMNS).where(CHUNK.c.id == chunk_id).with_for_update()
         return self.connection.execute(statement).first()
 
-    def lock_containing(self, digits: int) -> Row[Any] | None:
+    def lock_containing(self, digits: int) -> ChunkRow | None:
         statement = (
             select(*_CHUNK_COLUMNS)
             .where(CHUNK.c.first_digits <= digits, CHUNK.c.last_digits >= digits)
@@ -325,7 +326,7 @@ class Chunks:
             found = self.connection.execute(statement).first()
         return found
 
-    def lock_adjacent(self, block_id: str, freed: Interval) -> tuple[Row[Any] | None, Row[Any] | None]:
+    def lock_adjacent(self, block_id: str, freed: Interval) -> tuple[ChunkRow | None, ChunkRow | None]:
         """The free neighbours of ``freed`` in its block, locked in ascending order (the global order)."""
         statement = (
             select(*_CHUNK_COLUMNS)
@@ -349,14 +350,14 @@ class Chunks:
     def delete(self, chunk_id: int) -> None:
         self.connection.execute(delete(CHUNK).where(CHUNK.c.id == chunk_id))
 
-    def of_pool(self, pool_id: str, *, after: int | None = None) -> list[Row[Any]]:
+    def of_pool(self, pool_id: str, *, after: int | None = None) -> list[ChunkRow]:
         """The pool's chunks in ascending order (for searches: read, not locked)."""
         statement = select(*_CHUNK_COLUMNS).where(CHUNK.c.pool_id == pool_id).order_by(CHUNK.c.first_digits)
         if after is not None:
             statement = statement.where(CHUNK.c.last_digits >= after)
         return list(self.connection.execute(statement))
 
-    def ascending(self, pool_id: str, *, page: int = 200) -> Iterator[Row[Any]]:
+    def ascending(self, pool_id: str, *, page: int = 200) -> Iterator[ChunkRow]:
         """The pool's chunks in ascending order, read ``page`` rows at a time (a search that needs only its
         first matches stops early instead of loading the thousands of chunks a touched block has)."""
         after: int | None = None
@@ -370,10 +371,10 @@ class Chunks:
                 return
             after = rows[-1].first_digits
 
-    def of_block(self, block_id: str) -> list[Row[Any]]:
+    def of_block(self, block_id: str) -> list[ChunkRow]:
         statement = select(*_CHUNK_COLUMNS).where(CHUNK.c.block_id == block_id).order_by(CHUNK.c.first_digits)
         return list(self.connection.execute(statement))
 
 
-def interval_of(row: Row[Any]) -> Interval:
+def interval_of(row: ChunkRow) -> Interval:
     return Interval(row.first_digits, row.last_digits)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, insert
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -63,7 +63,6 @@ from oss.number_pool.errors import (
 from oss.number_pool.models import (
     BLOCK_OVERLAP_CONSTRAINT,
     NumberBlockRow,
-    NumberHistoryRow,
     NumberPoolRow,
     TelephoneNumberRow,
 )
@@ -71,6 +70,7 @@ from oss.number_pool.repository import (
     BLOCK_QUERY,
     NUMBER_QUERY,
     POOL_QUERY,
+    ChunkRow,
     Chunks,
     block_containing,
     blocks_of,
@@ -409,16 +409,16 @@ def _shape(block: NumberBlockRow) -> NumberShape:
 
 def retrieve_number(uow: UnitOfWork, value: str) -> NumberData:
     """A number by its E.164 value: its row, or, never touched, ``available`` from its block."""
-    number = domain.parse_e164(value, what="id")
+    digits = domain.parse_digits(value, what="id")
     with uow as tx:
-        row = number_by_digits(tx.session, number.digits)
+        row = number_by_digits(tx.session, digits)
         if row is not None:
             return number_data(row)
-        block = block_containing(tx.session, number.digits)
+        block = block_containing(tx.session, digits)
         if block is None:
-            raise NumberNotFound(f"{number.text} is in no number block.")
+            raise NumberNotFound(f"{domain.format_e164(digits)} is in no number block.")
         pool = _pool_row(tx.session, block.pool_id)
-        return _untouched(block, pool, number.digits)
+        return _untouched(block, pool, digits)
 
 
 def _untouched(block: NumberBlockRow, pool: NumberPoolRow, digits: int) -> NumberData:
@@ -428,7 +428,7 @@ def _untouched(block: NumberBlockRow, pool: NumberPoolRow, digits: int) -> Numbe
     )
 
 
-def number_data(row: TelephoneNumberRow | Row[Any]) -> NumberData:
+def number_data(row: TelephoneNumberRow | Any) -> NumberData:
     return NumberData(
         value=row.value,
         state=row.state,
@@ -464,12 +464,12 @@ def list_numbers(uow: UnitOfWork, query: ListQuery, *, pattern: str | None, pref
 
 
 def number_history(uow: UnitOfWork, value: str, query: ListQuery) -> Page[HistoryData]:
-    number = domain.parse_e164(value, what="id")
+    digits = domain.parse_digits(value, what="id")
     with uow as tx:
-        row = number_by_digits(tx.session, number.digits)
+        row = number_by_digits(tx.session, digits)
         if row is None:
-            if block_containing(tx.session, number.digits) is None:
-                raise NumberNotFound(f"{number.text} is in no number block.")
+            if block_containing(tx.session, digits) is None:
+                raise NumberNotFound(f"{domain.format_e164(digits)} is in no number block.")
             return Page(items=[], total=0, offset=query.offset, limit=query.limit)
         rows, total = repository.list_history(tx.session, row.id, query)
         items = [
@@ -613,10 +613,10 @@ def _available_number(digits: int, block: NumberBlockRow, rules: Sequence[domain
 class _Selection:
     """Numbers chosen under the chunk locks (phase one), grouped by the chunk that holds them."""
 
-    by_chunk: dict[int, tuple[Row[Any], list[Interval]]] = field(default_factory=dict)
+    by_chunk: dict[int, tuple[ChunkRow, list[Interval]]] = field(default_factory=dict)
     count: int = 0
 
-    def add(self, chunk: Row[Any], taken: Interval) -> None:
+    def add(self, chunk: ChunkRow, taken: Interval) -> None:
         self.by_chunk.setdefault(chunk.id, (chunk, []))[1].append(taken)
         self.count += taken.size
 
@@ -658,7 +658,7 @@ def check_numbers(session: Session, pool_id: str, criteria: Criteria, *, sample_
         number = domain.parse_e164(criteria.number)
         chunk = next((c for c in Chunks(session).of_pool(pool_id) if interval_of(c).contains(number.digits)), None)
         return (1, [number.text]) if chunk is not None else (0, [])
-    total, sample = 0, []
+    total, sample = 0, list[str]()
     runs = 0
     for chunk in Chunks(session).of_pool(pool_id):
         matcher, interval = context.matcher(chunk.block_id), interval_of(chunk)
@@ -733,20 +733,21 @@ def _exhausted(context: _PoolContext, criteria: Criteria, selection: _Selection)
 
 
 def _select_specific(context: _PoolContext, chunks: Chunks, criteria: Criteria) -> _Selection:
-    number = domain.parse_e164(str(criteria.number))
-    chunk = chunks.lock_containing(number.digits)
+    digits = domain.parse_digits(str(criteria.number))
+    text = domain.format_e164(digits)
+    chunk = chunks.lock_containing(digits)
     if chunk is None or chunk.block_id not in context.blocks:
-        row = number_by_digits(context.session, number.digits)
+        row = number_by_digits(context.session, digits)
         if row is not None and row.pool_id == context.pool.id:
-            raise NumberNotAvailable(f"{number.text} is {row.state}.", details={"currentState": row.state})
-        block = block_containing(context.session, number.digits)
+            raise NumberNotAvailable(f"{text} is {row.state}.", details={"currentState": row.state})
+        block = block_containing(context.session, digits)
         if block is None or block.pool_id != context.pool.id:
-            raise NumberNotFound(f"{number.text} is not in pool {context.pool.name!r}.")
-        raise NumberNotAvailable(f"{number.text} is not available.")
-    if not criteria.allow_golden and context.category(number.digits, chunk.block_id) == GOLDEN:
-        raise GoldenNumberRefused(f"{number.text} is a golden number: hold it with allowGolden: true.")
+            raise NumberNotFound(f"{text} is not in pool {context.pool.name!r}.")
+        raise NumberNotAvailable(f"{text} is not available.")
+    if not criteria.allow_golden and context.category(digits, chunk.block_id) == GOLDEN:
+        raise GoldenNumberRefused(f"{text} is a golden number: hold it with allowGolden: true.")
     selection = _Selection()
-    selection.add(chunk, Interval(number.digits, number.digits))
+    selection.add(chunk, Interval(digits, digits))
     return selection
 
 
@@ -779,7 +780,7 @@ def _select_any(
     return selection
 
 
-def _take_from(context: _PoolContext, chunk: Row[Any], wanted: int, selection: _Selection) -> None:
+def _take_from(context: _PoolContext, chunk: ChunkRow, wanted: int, selection: _Selection) -> None:
     matcher, interval = context.matcher(chunk.block_id), interval_of(chunk)
     if matcher is None:
         take = min(wanted, interval.size)
@@ -790,7 +791,7 @@ def _take_from(context: _PoolContext, chunk: Row[Any], wanted: int, selection: _
 
 
 def _take_random(
-    context: _PoolContext, chunk: Row[Any], wanted: int, selection: _Selection, choose: Callable[[int], int]
+    context: _PoolContext, chunk: ChunkRow, wanted: int, selection: _Selection, choose: Callable[[int], int]
 ) -> None:
     matcher, interval = context.matcher(chunk.block_id), interval_of(chunk)
     count = domain.count_in(matcher, interval)
@@ -860,7 +861,7 @@ def _select_contiguous(context: _PoolContext, chunks: Chunks, criteria: Criteria
     """A run of ``quantity`` consecutive free numbers (a DID range) starting at a number that matches the
     pattern; without ``allowGolden`` the run has no golden number. Chunks are locked in ascending order."""
     for _ in range(DEADLOCK_RETRIES):
-        locked: list[Row[Any]] = []
+        locked: list[ChunkRow] = []
         changed = False
         for chunk_id in chunks.ids(context.pool.id):
             chunk = chunks.lock_chunk(chunk_id)
@@ -881,7 +882,7 @@ def _select_contiguous(context: _PoolContext, chunks: Chunks, criteria: Criteria
     return _Selection()
 
 
-def _find_contiguous(context: _PoolContext, rows: Sequence[Row[Any]], criteria: Criteria) -> Interval | None:
+def _find_contiguous(context: _PoolContext, rows: Sequence[ChunkRow], criteria: Criteria) -> Interval | None:
     """The lowest fitting run over ``rows`` (sorted by first number; adjacent ones of a block join)."""
     ordered = sorted(rows, key=lambda row: row.first_digits)
     start_index = 0
@@ -1164,7 +1165,7 @@ def _write_history(
         for number_id, value, previous, target in changes
     ]
     if rows:
-        session.connection().execute(insert(NumberHistoryRow.__table__), rows)
+        session.connection().execute(insert(repository.HISTORY), rows)
 
 
 def change_state(
@@ -1191,7 +1192,7 @@ def change_states(
     allow_golden: bool = False,
 ) -> list[NumberData]:
     """Move several numbers to ``target`` in one transaction, all or nothing (the state-change task)."""
-    numbers = sorted({domain.parse_e164(value, what="number").digits for value in values})
+    numbers = sorted({domain.parse_digits(value, what="number") for value in values})
     if target not in domain.STATES:
         raise InvalidCriteria(f"state must be one of {', '.join(domain.STATES)}, not {target!r}.")
 

@@ -48,6 +48,14 @@ Exclusions, per check and operation (``EXCLUSIONS``):
   unregistered @type or an undeclared criterion is a 400); a request schema cannot see the registered
   providers. On ``PATCH /reservation/{id}``: a new ``validFor.endDateTime`` must lie in the future, which no
   schema can state. The 400s are tested in tests/api/reservation/.
+  that a pattern could state. The 400s are tested in tests/integration/events/test_events_hub_api.py. The
+  number inventory's hub (``POST /hub`` of ``numberInventory``) is excluded for the same reason.
+- ``positive_data_acceptance`` on ``POST /numberBlock``: ``first`` and ``last`` must be valid numbers of a
+  numbering plan (phonenumbers' metadata, ITU-T E.164), of one country code and length, first <= last; a
+  pattern states only the E.164 form. The 400s are tested in tests/api/number_pool/test_numbers_api.py.
+- ``positive_data_acceptance`` on ``POST /numberPool`` and ``PATCH /numberPool/{id}``: a ``regex`` category
+  rule must compile to a digit automaton (no back-references, look-arounds or unbalanced brackets), which
+  no JSON schema pattern can state; tested in tests/unit/number_pool/test_number_domain.py.
 
 Runtime: the coverage phase of ``POST /resource`` is skipped (``SKIPPED_PHASES``). Its deterministic boundary
 set for a body that is a ``oneOf`` of six closed branches, each with TMF639's nested parts, is 11,649
@@ -80,6 +88,10 @@ EXCLUSIONS: dict[tuple[str, str, str], str] = {
     ("resourcePoolManagement", "POST", "/reservation"): "positive_data_acceptance",
     ("resourcePoolManagement", "POST", "/availabilityCheck"): "positive_data_acceptance",
     ("resourcePoolManagement", "PATCH", "/reservation/{id}"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/hub"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/numberBlock"): "positive_data_acceptance",
+    ("numberInventory", "POST", "/numberPool"): "positive_data_acceptance",
+    ("numberInventory", "PATCH", "/numberPool/{id}"): "positive_data_acceptance",
 }
 
 

@@ -26,6 +26,7 @@ RI = "/tmf-api/resourceInventoryManagement/v4"
 AUDIT = "/provisio/audit/v1"
 AUTH = "/provisio/auth/v1"
 RP = "/tmf-api/resourcePoolManagement/v1"
+NUMBERS = "/provisio/numberInventory/v1"
 MERGE_PATCH = "application/merge-patch+json"
 
 Setup = Callable[[TestClient, Engine], dict[str, str]]
@@ -94,7 +95,42 @@ def _reservation(client: TestClient, engine: Engine) -> dict[str, str]:
     return {"id": created.json()["id"]}
 
 
+def _number_pool(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{NUMBERS}/numberPool", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
 _NUMBER_ITEM = {"@type": "FakeNumberReservationItem", "quantity": 1}
+
+
+def _number_block(client: TestClient, engine: Engine) -> dict[str, str]:
+    pool = _number_pool(client, engine)
+    body = {"poolId": pool["id"], "first": "+442079460000", "last": "+442079460099"}
+    created = client.post(f"{NUMBERS}/numberBlock", json=body)
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "pool": pool["id"]}
+
+
+def _available_search(client: TestClient, engine: Engine) -> dict[str, str]:
+    return {"?poolId": _number_block(client, engine)["pool"]}
+
+
+def _touched_number(client: TestClient, engine: Engine) -> dict[str, str]:
+    _number_block(client, engine)
+    blocked = client.patch(
+        f"{NUMBERS}/telephoneNumber/+442079460001",
+        json={"state": "blocked"},
+        headers={"Content-Type": MERGE_PATCH},
+    )
+    assert blocked.status_code == 200, blocked.text
+    return {"id": "+442079460001"}
+
+
+def _number_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{NUMBERS}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
 
 
 @dataclass(frozen=True)
@@ -143,6 +179,27 @@ EXAMPLES: dict[str, Example] = {
     "createApiToken": Example(201, body={"user": "matrix", "scope": ["audit:read"]}),
     "retrieveApiToken": Example(200, _token),
     "revokeApiToken": Example(204, _token),
+    "listNumberPool": Example(200),
+    "createNumberPool": Example(201, body={"name": "matrix"}),
+    "retrieveNumberPool": Example(200, _number_pool),
+    "patchNumberPool": Example(200, _number_pool, body={"agingDays": 7}, content_type=MERGE_PATCH),
+    "listNumberBlock": Example(200),
+    "createNumberBlock": Example(
+        201,
+        lambda client, engine: {"pool": _number_pool(client, engine)["id"]},
+        body=lambda params: {"poolId": params["pool"], "first": "+442079460000", "last": "+442079460099"},
+    ),
+    "retrieveNumberBlock": Example(200, _number_block),
+    "listTelephoneNumber": Example(200),
+    "retrieveTelephoneNumber": Example(200, _touched_number),
+    "patchTelephoneNumber": Example(200, _touched_number, body={"state": "available"}, content_type=MERGE_PATCH),
+    "listTelephoneNumberHistory": Example(200, _touched_number),
+    "searchAvailableNumber": Example(200, _available_search),
+    "createNumberStateChange": Example(201, _number_block, body={"number": ["+442079460002"], "state": "blocked"}),
+    # The hub operations of the number inventory API (the same operationIds as TMF639's, another hub).
+    "numberInventory.registerListener": Example(201, body={"callback": "http://127.0.0.1:9/matrix"}),
+    "numberInventory.retrieveListener": Example(200, _number_listener),
+    "numberInventory.unregisterListener": Example(204, _number_listener),
 }
 
 OPERATIONS = served_operations()
@@ -192,10 +249,16 @@ def call(
 ) -> Any:
     request_headers = dict(headers)
     kwargs: dict[str, Any] = {}
-    if example.body is not None:
+    body = example.body(params) if callable(example.body) else example.body
+    if body is not None:
         request_headers["Content-Type"] = example.content_type
-        kwargs["json"] = example.body
-    return client.request(operation.method, operation.url(**params), headers=request_headers, **kwargs)
+        kwargs["json"] = body
+    # A setup's "?name" entries are query parameters (e.g. the poolId a search needs), the rest path parameters.
+    query = {name[1:]: value for name, value in params.items() if name.startswith("?")}
+    path = {name: value for name, value in params.items() if not name.startswith("?")}
+    if query:
+        kwargs["params"] = query
+    return client.request(operation.method, operation.url(**path), headers=request_headers, **kwargs)
 
 
 def _key(operation: Operation) -> str:

@@ -27,13 +27,15 @@ def test_a_block_is_a_few_rows_until_numbers_are_touched(client: TestClient, cle
 
 def test_an_invalid_e164_is_a_400_naming_it(client: TestClient, clean_db: Engine) -> None:
     pool = new_pool(client)
-    response = client.post(f"{BASE}/numberBlock", json={"poolId": pool["id"], "first": "+4420794", "last": "+442079460999"})
+    response = client.post(
+        f"{BASE}/numberBlock", json={"poolId": pool["id"], "first": "+4420794", "last": "+442079460999"}
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_E164" and "+4420794" in response.json()["message"]
 
 
 def test_overlapping_blocks_are_a_409_naming_the_clash_in_any_pool(client: TestClient, clean_db: Engine) -> None:
-    first_pool, block = london(client)
+    _first_pool, block = london(client)
     other = new_pool(client, name="Other")
     response = client.post(
         f"{BASE}/numberBlock", json={"poolId": other["id"], "first": "+442079460500", "last": "+442079461500"}
@@ -128,7 +130,9 @@ def test_a_state_change_task_is_all_or_nothing(client: TestClient, clean_db: Eng
     )
     assert response.status_code == 409
     assert client.get(f"{BASE}/telephoneNumber/+442079460001").json()["state"] == "available"
-    done = client.post(f"{BASE}/numberStateChange", json={"number": ["+442079460001", "+442079460003"], "state": "blocked"})
+    done = client.post(
+        f"{BASE}/numberStateChange", json={"number": ["+442079460001", "+442079460003"], "state": "blocked"}
+    )
     assert done.status_code == 201 and [n["state"] for n in done.json()["number"]] == ["blocked", "blocked"]
 
 

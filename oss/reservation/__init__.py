@@ -25,6 +25,7 @@ from oss.reservation.domain import (
     ReservationData,
     ReservationItemData,
 )
+from oss.reservation.errors import ResourcePoolNotFound
 from oss.reservation.provider import (
     Availability,
     HeldResource,
@@ -62,6 +63,7 @@ __all__ = [
     "ReservationData",
     "ReservationItemData",
     "ReservationProvider",
+    "ResourcePoolNotFound",
     "Unavailable",
     "create_reservation",
     "expire_due_reservations",

@@ -10,7 +10,7 @@ from typing import Any
 from common.tmf import Page, parse_item_query, parse_list_query
 from oss.reservation import mapping, pools, service
 from oss.reservation.repository import RESERVATION_QUERY
-from server import deps
+from server import conditional, deps
 from server.hub import register_listener, retrieve_listener, unregister_listener
 from server.responses import created, listed, raw_query_string
 
@@ -45,16 +45,25 @@ def list_reservation(**_declared: Any) -> tuple[list[dict[str, Any]], int, dict[
 def create_reservation(body: dict[str, Any]) -> Any:
     reservation = service.create_reservation(deps.uow(), body)
     representation = mapping.to_tmf(reservation)
-    return created(representation, representation["href"])
+    body, status, headers = created(representation, representation["href"])
+    return conditional.with_etag(body, reservation.version, status, headers)
 
 
-def retrieve_reservation(id: str, **_declared: Any) -> dict[str, Any]:
+def retrieve_reservation(id: str, **_declared: Any) -> Any:
+    """200 with an ETag, or 304 for a matching If-None-Match (``server.conditional``)."""
     selection = service.parse_retrieve_query(raw_query_string())
-    return mapping.to_tmf(service.retrieve_reservation(deps.uow(read_only=True), id), selection)
+    reservation = service.retrieve_reservation(deps.uow(read_only=True), id)
+    return conditional.representation(
+        mapping.to_tmf(reservation, selection),
+        reservation.version,
+        selection.tree if selection is not None else None,
+        what=f"Reservation {id}",
+    )
 
 
-def patch_reservation(id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return mapping.to_tmf(service.patch_reservation(deps.uow(), id, body))
+def patch_reservation(id: str, body: dict[str, Any]) -> Any:
+    reservation = service.patch_reservation(deps.uow(), id, body, preconditions=conditional.for_write())
+    return conditional.with_etag(mapping.to_tmf(reservation), reservation.version)
 
 
 def list_resource_pool(**_declared: Any) -> tuple[list[dict[str, Any]], int, dict[str, str]]:

@@ -11,6 +11,8 @@ Every method runs inside the caller's transaction (``session`` is the reservatio
 so holding a number and writing the reservation that holds it commit or roll back together. A provider
 raises ``Unavailable`` (a ``Conflict``) when an item cannot be satisfied; the reservation use case then rolls
 the whole reservation back (all-or-nothing) and answers 409 with what ``Unavailable.available`` says.
+A ``pool_id`` the provider does not know is its to refuse: ``check`` and ``hold`` raise
+``ResourcePoolNotFound`` (a 404, exported by the facade), so the hot path costs no extra pool lookup.
 
 Items are typed: the reservation item's ``@type`` (e.g. ``TelephoneNumberReservationItem``) names the
 provider and carries the criteria (count, pattern, category, contiguous, policy, a specific value) whose

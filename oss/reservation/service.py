@@ -21,16 +21,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from common import clock, events, request_context
 from common.errors import Conflict
 from common.orm import new_id
-from common.tmf import Fields, ListQuery, Page, parse_item_query, parse_list_query
+from common.tmf import Fields, ListQuery, Page, Preconditions, entity_tag, parse_item_query, parse_list_query
 from common.uow import UnitOfWork
 from oss.reservation import domain, mapping, registry
 from oss.reservation.domain import (
@@ -64,28 +64,11 @@ events.register_event_types(API, (CREATE_EVENT, STATE_CHANGE_EVENT, ATTRIBUTE_CH
 events.register_event_schema(API, {"reservation": RESERVATION_QUERY.members})
 
 EXPIRY_BATCH = 100
-DEADLOCK_RETRIES = 3
-T = TypeVar("T")
-# PostgreSQL aborts one transaction of a lock cycle (deadlock_detected) or of a serialisation conflict; the
-# use case then runs again from the start, in a new transaction (the aborted one held nothing).
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# PostgreSQL aborts a transaction that lost a deadlock (40P01) or a serialization check (40001): only the use
+# case that owns the transaction can run it again, not the provider whose statement it hit.
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 3
 _PATCHABLE = ("description", "reservationState", "validFor", "relatedEntity")
-
-
-def retrying_deadlocks(attempt: Callable[[], T]) -> T:
-    """Run ``attempt`` (one whole transaction) again when the database aborted it to break a deadlock.
-
-    Holds across pools lock free chunks in the order of the items, and near exhaustion they wait on chunks
-    other holds have claimed: two reservations can wait on each other. The database breaks the cycle by
-    aborting one; retrying it is the design (issue 16 "Throughput design"), not a 503 for the client."""
-    for remaining in range(DEADLOCK_RETRIES, -1, -1):
-        try:
-            return attempt()
-        except OperationalError as error:
-            if remaining == 0 or getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
-                raise
-            logger.info("reservation aborted by the database to break a deadlock; retrying (%d left)", remaining)
-    raise AssertionError("unreachable")
 
 
 # --- create -----------------------------------------------------------------------------------------------
@@ -94,7 +77,25 @@ def retrying_deadlocks(attempt: Callable[[], T]) -> T:
 def create_reservation(
     uow: UnitOfWork, document: Mapping[str, Any], *, default_hold: timedelta | None = None
 ) -> ReservationData:
-    """Hold every item of a TMF685 Reservation_Create document, all or nothing (409 with what is available)."""
+    """Hold every item of a TMF685 Reservation_Create document, all or nothing (409 with what is available).
+    A transaction PostgreSQL aborted for a deadlock between providers' locks is run again (``ATTEMPTS``)."""
+    return _retried(lambda: _create_reservation(uow, document, default_hold))
+
+
+def _retried(attempt: Callable[[], ReservationData]) -> ReservationData:
+    for remaining in range(ATTEMPTS - 1, -1, -1):
+        try:
+            return attempt()
+        except DBAPIError as error:
+            if remaining == 0 or getattr(error.orig, "sqlstate", None) not in RETRIED_SQLSTATES:
+                raise
+            logger.info("reservation transaction lost a deadlock; running it again (%d left)", remaining)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _create_reservation(
+    uow: UnitOfWork, document: Mapping[str, Any], default_hold: timedelta | None
+) -> ReservationData:
     specs = checked_items(document.get("reservationItem") or [])
     if document.get("reservationState", RESERVED) != RESERVED:
         raise InvalidReservation("A new reservation is reserved; commit or release it with a PATCH.")
@@ -105,45 +106,38 @@ def create_reservation(
     if until <= now:
         raise InvalidReservation("validFor.endDateTime must be in the future.")
     related_entity = [dict(entity) for entity in document.get("relatedEntity") or []]
-
-    def attempt() -> tuple[ReservationData | None, tuple[int, Unavailable] | None]:
-        failed: tuple[int, Unavailable] | None = None
-        with uow as tx:
-            row = ReservationRow(
-                id=new_id(),
-                state=RESERVED,
-                description=document.get("description"),
-                valid_from=now,
-                valid_until=until,
-                expirable=not domain.never_expires(related_entity),
-                document={
-                    "relatedParty": [dict(party) for party in document.get("relatedParty") or []],
-                    "relatedEntity": related_entity,
-                    **{key: document[key] for key in mapping.DOCUMENT_ATTRIBUTES if key in document},
-                },
-                state_changed_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            ReservationRepository(tx.session).add(row)
-            for position, spec in enumerate(specs):
-                try:
-                    _hold_item(tx.session, row, position, spec, until)
-                except Unavailable as unavailable:
-                    failed = (position, unavailable)
-                    break
-            if failed is None:
-                tx.session.flush()
-                reservation = to_data(row)
-                _publish(tx.session, CREATE_EVENT, reservation)
-                tx.commit()
-                return reservation, None
-        return None, failed
-
-    reservation, failed = retrying_deadlocks(attempt)
+    failed: tuple[int, Unavailable] | None = None
+    with uow as tx:
+        row = ReservationRow(
+            id=new_id(),
+            state=RESERVED,
+            description=document.get("description"),
+            valid_from=now,
+            valid_until=until,
+            expirable=not domain.never_expires(related_entity),
+            document={
+                "relatedParty": [dict(party) for party in document.get("relatedParty") or []],
+                "relatedEntity": related_entity,
+                **{key: document[key] for key in mapping.DOCUMENT_ATTRIBUTES if key in document},
+            },
+            state_changed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        ReservationRepository(tx.session).add(row)
+        for position, spec in enumerate(specs):
+            try:
+                _hold_item(tx.session, row, position, spec, until)
+            except Unavailable as unavailable:
+                failed = (position, unavailable)
+                break
+        if failed is None:
+            tx.session.flush()
+            reservation = to_data(row)
+            _publish(tx.session, CREATE_EVENT, reservation)
+            tx.commit()
     if failed is not None:  # the transaction is rolled back: nothing of any item is held
         raise _unavailable(uow, specs, *failed)
-    assert reservation is not None
     logger.info("reserved %s (%d items)", reservation.id, len(reservation.items))
     return reservation
 
@@ -165,9 +159,7 @@ def checked_items(items: Sequence[Mapping[str, Any]]) -> list[mapping.ItemSpec]:
 
 
 def _hold_item(session: Session, row: ReservationRow, position: int, spec: mapping.ItemSpec, until: datetime) -> None:
-    provider = registry.provider_for(spec.type)
-    if spec.pool_id is not None and provider.pool(session, spec.pool_id) is None:
-        raise ResourcePoolNotFound(spec.pool_id)
+    provider = registry.provider_for(spec.type)  # an unknown pool is the provider's 404 (ResourcePoolNotFound)
     item = ReservationItemRow(
         id=new_id(),
         position=position,
@@ -222,8 +214,6 @@ def check_items(uow: UnitOfWork, specs: Sequence[mapping.ItemSpec]) -> list[dict
         answers = []
         for spec in specs:
             provider = registry.provider_for(spec.type)
-            if spec.pool_id is not None and provider.pool(tx.session, spec.pool_id) is None:
-                raise ResourcePoolNotFound(spec.pool_id)
             request = ItemRequest(spec.type, spec.pool_id, spec.quantity, spec.criteria)
             answers.append(mapping.availability_to_tmf(spec, provider.check(tx.session, request)))
         return answers
@@ -273,9 +263,22 @@ def list_reservations(uow: UnitOfWork, query: ListQuery) -> Page[ReservationData
 # --- changes ----------------------------------------------------------------------------------------------
 
 
-def patch_reservation(uow: UnitOfWork, reservation_id: str, patch: Mapping[str, Any]) -> ReservationData:
+def patch_reservation(
+    uow: UnitOfWork,
+    reservation_id: str,
+    patch: Mapping[str, Any],
+    *,
+    preconditions: Preconditions | None = None,
+) -> ReservationData:
     """Apply a JSON merge-patch: relatedEntity (transfer), validFor.endDateTime (extend), description, then
-    reservationState (commit or release), all in one transaction under the row lock."""
+    reservationState (commit or release), all in one transaction under the row lock (run again after a
+    deadlock, as a create is). ``preconditions`` (If-Match) are checked against the locked row: 412."""
+    return _retried(lambda: _patch_reservation(uow, reservation_id, patch, preconditions))
+
+
+def _patch_reservation(
+    uow: UnitOfWork, reservation_id: str, patch: Mapping[str, Any], preconditions: Preconditions | None
+) -> ReservationData:
     unknown = sorted(key for key in patch if key not in _PATCHABLE)
     if unknown:
         raise InvalidReservation(f"{unknown[0]!r} cannot be changed by a PATCH.")
@@ -287,6 +290,8 @@ def patch_reservation(uow: UnitOfWork, reservation_id: str, patch: Mapping[str, 
         row = repository.get_for_update(reservation_id)
         if row is None:
             raise ReservationNotFound(reservation_id)
+        if preconditions is not None:
+            preconditions.check(entity_tag(row.row_version), f"Reservation {reservation_id}")
         now = clock.now()
         changes_hold = target_state == COMMITTED or new_end is not None or "relatedEntity" in patch
         if row.state == RESERVED and changes_hold and _expired_now(row, now):

@@ -16,9 +16,24 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, and_, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from oss.reservation import Availability, HeldResource, HoldOwner, ItemRequest, PoolView, Unavailable, register_provider
+from oss.reservation import (
+    Availability,
+    HeldResource,
+    HoldOwner,
+    ItemRequest,
+    PoolView,
+    ResourcePoolNotFound,
+    Unavailable,
+    register_provider,
+)
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
 
 METADATA = MetaData()
 RESOURCES = Table(
@@ -43,6 +58,7 @@ class FakeProvider:
     value_of: Any = None  # (pool_id, position) -> value
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, reservation id)
     pause_on: dict[str, tuple[threading.Event, threading.Event]] = field(default_factory=dict)
+    deadlocks: int = 0  # how many of the next holds fail as PostgreSQL's deadlock detector fails a statement
 
     @property
     def item_schemas(self) -> Mapping[str, Mapping[str, Any]]:
@@ -72,6 +88,7 @@ class FakeProvider:
                 connection.execute(RESOURCES.insert(), rows)
         self.calls.clear()
         self.pause_on.clear()
+        self.deadlocks = 0
 
     # --- ReservationProvider -------------------------------------------------------------------------------
 
@@ -94,6 +111,8 @@ class FakeProvider:
         )
 
     def _matching(self, request: ItemRequest) -> Any:
+        if request.pool_id is not None and request.pool_id not in self.pools_sizes:
+            raise ResourcePoolNotFound(request.pool_id)
         pools = [request.pool_id] if request.pool_id else sorted(self.pools_sizes)
         condition = and_(RESOURCES.c.pool_id.in_(pools), RESOURCES.c.state == "available")
         prefix = request.criteria.get("prefix")
@@ -111,6 +130,9 @@ class FakeProvider:
 
     def hold(self, session: Session, request: ItemRequest, owner: HoldOwner, until: datetime) -> Sequence[HeldResource]:
         condition, order = self._matching(request)
+        if self.deadlocks > 0:
+            self.deadlocks -= 1
+            raise OperationalError("SELECT ... FOR UPDATE", {}, _Deadlock("deadlock detected"))
         statement = (
             select(RESOURCES.c.pool_id, RESOURCES.c.value)
             .where(condition)

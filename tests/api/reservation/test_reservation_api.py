@@ -261,3 +261,61 @@ def test_availability_check_holds_nothing(client: TestClient, providers: Any, cl
     assert answer["reservationItem"][1]["availableQuantity"] == 4
     assert numbers.states(clean_db) == {"available": 25}
     assert _count(clean_db, ReservationRow.__table__) == 0
+
+
+def test_fields_inside_items_keep_what_the_item_schema_requires(client: TestClient, providers: Any) -> None:
+    body = _create(client, reservation(number_item(2)))
+    response = client.get(f"{body['href']}?fields=reservationItem.quantity")
+    assert response.status_code == 200, response.text
+    item = response.json()["reservationItem"][0]
+    assert item["quantity"] == 2 and "appliedCapacityAmount" not in item
+    assert client.get(f"{body['href']}?fields=bogus").json()["code"] == "UNKNOWN_FIELD"
+
+
+def test_hub_listeners_get_reservation_events(client: TestClient, providers: Any, clean_db: Engine) -> None:
+    from common.events import EventDelivery
+
+    listener = client.post(f"{RP}/hub", json={"callback": "http://127.0.0.1:9/reservations"})
+    assert listener.status_code == 201, listener.text
+    assert client.get(f"{RP}/hub/{listener.json()['id']}").status_code == 200
+    ri_hub = client.get(f"/tmf-api/resourceInventoryManagement/v4/hub/{listener.json()['id']}")
+    assert ri_hub.status_code == 404  # hubs are per API
+    _create(client, reservation(number_item()))
+    assert _count(clean_db, EventDelivery.__table__) == 1
+    filtered = client.post(
+        f"{RP}/hub", json={"callback": "http://127.0.0.1:9/x", "query": "eventType=ReservationStateChangeEvent"}
+    )
+    assert filtered.status_code == 201, filtered.text
+    bad = client.post(f"{RP}/hub", json={"callback": "http://127.0.0.1:9/x", "query": "eventType=ResourceCreateEvent"})
+    assert bad.status_code == 400
+
+
+def test_a_provider_refusal_of_its_own_rolls_everything_back(
+    client: TestClient, providers: Any, clean_db: Engine
+) -> None:
+    numbers, addresses = providers
+    # The second item names a pool the provider does not know: its 404 takes the first item's holds back too.
+    response = client.post(f"{RP}/reservation", json=reservation(address_item(2), number_item(pool="nope")))
+    assert response.status_code == 404
+    assert addresses.states(clean_db) == {"available": 4} and numbers.states(clean_db) == {"available": 25}
+    assert _count(clean_db, ReservationRow.__table__) == 0
+
+
+def test_etags_make_changes_conditional(client: TestClient, providers: Any, clean_db: Engine) -> None:
+    numbers, _ = providers
+    created = client.post(f"{RP}/reservation", json=reservation(number_item()))
+    tag = created.headers["ETag"]
+    assert tag == '"1"'
+    fetched = client.get(created.json()["href"])
+    assert fetched.headers["ETag"] == tag
+    assert client.get(created.json()["href"], headers={"If-None-Match": tag}).status_code == 304
+    changed = client.patch(
+        created.json()["href"], json={"description": "pbx"}, headers={**MERGE_PATCH, "If-Match": tag}
+    )
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    stale = client.patch(
+        created.json()["href"], json={"reservationState": "committed"}, headers={**MERGE_PATCH, "If-Match": tag}
+    )
+    assert stale.status_code == 412, stale.text
+    assert client.get(created.json()["href"]).json()["reservationState"] == "reserved"
+    assert "assigned" not in numbers.states(clean_db)

@@ -211,3 +211,18 @@ def test_the_kernel_runs_the_reservation_sweeper(
         runner.close()
     assert _state(uow, reservation_id) == "expired"
     assert numbers.states(clean_db) == {"available": 25}
+
+
+def test_a_deadlocked_create_is_run_again_in_a_new_transaction(
+    uow: Any, numbers: FakeProvider, clean_db: Engine, fixed_clock: clock.FixedClock
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    numbers.deadlocks = 1
+    reservation_id = _reserve(uow, 5)
+    assert _state(uow, reservation_id) == "reserved"
+    assert numbers.states(clean_db)["reserved"] == 2
+    numbers.deadlocks = 3  # every attempt loses: the error reaches the caller, nothing is held
+    with pytest.raises(OperationalError):
+        _reserve(uow, 5)
+    assert numbers.states(clean_db)["reserved"] == 2

@@ -47,6 +47,7 @@ SYS_NAME = "1.3.6.1.2.1.1.5.0"
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18"
 RPC_TIMEOUT_S = 10.0
+CLEANUP_TIMEOUT_S = 60.0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -381,7 +382,9 @@ def nc(nc_target: NetconfTarget, ifname: str) -> Iterator[Driver]:
     driver = nc_target.connect()
     yield driver
     driver.close()  # first: its locks would block the clean-up session
-    cleanup = nc_target.connect()
+    # The clean-up is not under test: give a loaded machine's netconfd more time than a test's RPCs get
+    # (a 10 s discard-changes timeout at teardown once failed a CI run at load 10).
+    cleanup = nc_target.connect(timeout_s=CLEANUP_TIMEOUT_S)
     try:
         if cleanup.has(CANDIDATE):
             cleanup.discard()

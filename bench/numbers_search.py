@@ -47,13 +47,15 @@ def measure(url: str) -> dict[str, float]:
     from common.uow import UnitOfWork
     from oss.number_pool import service
     from oss.number_pool.domain import Interval, split
-    from oss.number_pool.models import TelephoneNumberRow
-    from oss.number_pool.repository import Chunks, interval_of
+    from oss.number_pool.repository import NUMBER, Chunks, interval_of
     from server.db import make_engine, make_session_factory
 
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    new = lambda: UnitOfWork(factory)  # noqa: E731
+
+    def new() -> UnitOfWork:
+        return UnitOfWork(factory)
+
     pool = service.create_pool(new(), {"name": "London 020 bench"})
     before = _size_mb(engine, url)
     started = time.perf_counter()
@@ -79,7 +81,7 @@ def measure(url: str) -> dict[str, float]:
         moment = clock.now()
         for start in range(0, len(taken), 50_000):
             tx.session.connection().execute(
-                insert(TelephoneNumberRow.__table__),
+                insert(NUMBER),
                 [
                     {
                         "id": f"b{d}",
@@ -116,16 +118,16 @@ def measure(url: str) -> dict[str, float]:
         step = (int(LAST[1:]) - int(FIRST[1:])) // FRAGMENTS
         for index in range(FRAGMENTS):
             digits = int(FIRST[1:]) + index * step + step // 2
-            row = chunks.lock_containing(digits)
-            if row is None:
+            holding = chunks.lock_containing(digits)
+            if holding is None:
                 continue
-            left, right = split(interval_of(row), Interval(digits, digits))
+            left, right = split(interval_of(holding), Interval(digits, digits))
             if left is None:
-                chunks.delete(row.id)
+                chunks.delete(holding.id)
             else:
-                chunks.set_bounds(row.id, left)
+                chunks.set_bounds(holding.id, left)
             if right is not None:
-                chunks.insert(row.pool_id, row.block_id, [right])
+                chunks.insert(holding.pool_id, holding.block_id, [right])
         tx.commit()
     fragmented = p95()
     engine.dispose()

@@ -639,6 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.auth.cli import add_parser as add_token_parser
 
     add_token_parser(commands)
+    from oss.number_pool.cli import add_parser as add_numbers_parser
+
+    add_numbers_parser(commands)
     return parser
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 19:24:29.288377+00:00
+Create Date: 2026-12-03 19:55:30.850618+00:00
 """
 
 from __future__ import annotations

@@ -144,11 +144,9 @@ def search_available_number(**_declared: Any) -> Any:
     query = parse_list_query(rest, NUMBER_QUERY)  # fields, offset, limit
     if query.filters or query.sort:
         raise InvalidInput("availableNumber takes poolId, pattern, prefix, category, fields, offset and limit only.")
-    if "poolId" not in extra:
-        raise InvalidInput("poolId is required.", code="MISSING_PARAMETER")
     page = service.search_available(
         deps.uow(read_only=True),
-        pool_id=extra["poolId"],
+        pool_id=extra.get("poolId"),
         category=extra.get("category"),
         pattern=extra.get("pattern"),
         prefix=extra.get("prefix"),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import Conflict
 from oss.number_pool import domain, repository, service
-from oss.number_pool.errors import InvalidCriteria, PoolNotFound
+from oss.number_pool.errors import InvalidCriteria
 from oss.number_pool.models import NumberBlockRow, NumberPoolRow
 from oss.reservation import (
     Availability,
@@ -30,6 +30,7 @@ from oss.reservation import (
     HoldOwner,
     ItemRequest,
     PoolView,
+    ResourcePoolNotFound,
     Unavailable,
 )
 
@@ -133,7 +134,7 @@ class NumberProvider:
     def _pool_ids(self, session: Session, request: ItemRequest) -> list[str]:
         if request.pool_id is not None:
             if session.get(NumberPoolRow, request.pool_id) is None:
-                raise PoolNotFound(f"No number pool with id {request.pool_id!r}.")
+                raise ResourcePoolNotFound(request.pool_id)
             return [request.pool_id]
         return [view.id for view in self.pools(session)]
 

@@ -247,7 +247,11 @@ def due_aging(session: Session, now: Any, limit: int) -> list[TelephoneNumberRow
 def due_holds(session: Session, now: Any, limit: int) -> list[TelephoneNumberRow]:
     statement = (
         select(TelephoneNumberRow)
-        .where(TelephoneNumberRow.state == "reserved", TelephoneNumberRow.hold_until <= now)
+        .where(
+            TelephoneNumberRow.state == "reserved",
+            TelephoneNumberRow.hold_until <= now,
+            TelephoneNumberRow.reservation_id.is_(None),  # a reservation's holds are its context's to expire
+        )
         .order_by(TelephoneNumberRow.digits)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -370,6 +374,10 @@ class Chunks:
             if len(rows) < page:
                 return
             after = rows[-1].first_digits
+
+    def all(self) -> list[ChunkRow]:
+        """Every pool's chunks in ascending order (blocks never overlap, so numbers are in order too)."""
+        return list(self.connection.execute(select(*_CHUNK_COLUMNS).order_by(CHUNK.c.first_digits)))
 
     def of_block(self, block_id: str) -> list[ChunkRow]:
         statement = select(*_CHUNK_COLUMNS).where(CHUNK.c.block_id == block_id).order_by(CHUNK.c.first_digits)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -495,31 +495,35 @@ def number_history(uow: UnitOfWork, value: str, query: ListQuery) -> Page[Histor
 def search_available(
     uow: UnitOfWork,
     *,
-    pool_id: str,
+    pool_id: str | None = None,
     category: str | None = None,
     pattern: str | None = None,
     prefix: str | None = None,
     offset: int = 0,
     limit: int = 10,
 ) -> Page[NumberData]:
-    """Available numbers of a pool matching a pattern, prefix and category, in ascending order: answered from
-    the free chunks with the digit automata (counts and matches computed per chunk, never per number)."""
+    """Available numbers of a pool (or of every pool) matching a pattern, prefix and category, in ascending
+    order: answered from the free chunks with the digit automata (counts and matches computed per chunk,
+    never per number)."""
     criteria = Criteria(pattern=pattern, prefix=prefix, category=category, allow_golden=True)
     with uow as tx:
-        pool = _pool_row(tx.session, pool_id)
-        rules = domain.parse_rules(pool.category_rules or [])
-        parts = criteria.parts(rules)
-        blocks = {block.id: block for block in blocks_of(tx.session, pool.id)}
+        pools = [_pool_row(tx.session, pool_id)] if pool_id is not None else _all_pools(tx.session)
+        rules = {pool.id: domain.parse_rules(pool.category_rules or []) for pool in pools}
+        blocks = {block.id: block for pool in pools for block in blocks_of(tx.session, pool.id)}
         matchers: dict[str, DigitMatcher | None] = {}
         found: list[NumberData] = []
-        known_total = _available_total(tx.session, pool.id, blocks, parts) if category is None else None
-        if known_total is not None:
-            return _first_matches(tx.session, pool.id, blocks, parts, rules, offset, limit, known_total)
+        if pool_id is not None and category is None:  # one pool: the total without visiting every chunk
+            parts = criteria.parts(rules[pool_id])
+            known_total = _available_total(tx.session, pool_id, blocks, parts)
+            if known_total is not None:
+                return _first_matches(tx.session, pool_id, blocks, parts, rules[pool_id], offset, limit, known_total)
         total, skip = 0, offset
-        for chunk in Chunks(tx.session).of_pool(pool.id):
+        chunks = Chunks(tx.session)
+        rows = chunks.of_pool(pool_id) if pool_id is not None else chunks.all()
+        for chunk in rows:
             block = blocks[chunk.block_id]
             if block.id not in matchers:
-                matchers[block.id] = _shape(block).matcher(parts)
+                matchers[block.id] = _shape(block).matcher(criteria.parts(rules[block.pool_id]))
             matcher, interval = matchers[block.id], interval_of(chunk)
             count = domain.count_in(matcher, interval)
             total += count
@@ -531,7 +535,7 @@ def search_available(
             start = interval.first if skip == 0 else _nth(matcher, interval, skip)
             skip = 0
             for digits in domain.matches_in(matcher, interval, limit - len(found), start=start):
-                found.append(_available_number(digits, block, rules))
+                found.append(_available_number(digits, block, rules[block.pool_id]))
         return Page(items=found, total=total, offset=offset, limit=limit)
 
 
@@ -579,6 +583,10 @@ def _first_matches(
         for digits in domain.matches_in(matcher, interval, limit - len(found), start=start):
             found.append(_available_number(digits, block, rules))
     return Page(items=found, total=total, offset=offset, limit=limit)
+
+
+def _all_pools(session: Session) -> list[NumberPoolRow]:
+    return list(session.execute(select(NumberPoolRow).order_by(NumberPoolRow.name)).scalars())
 
 
 def _nth(matcher: DigitMatcher | None, interval: Interval, index: int) -> int:
@@ -1222,6 +1230,11 @@ def _change_one(
     fields: dict[str, Any] = {"hold_until": hold_until or clock.now() + DEFAULT_HOLD} if target == RESERVED else {}
     if row is not None and row.state != AVAILABLE:
         domain.check_transition(text, row.state, target)
+        if row.state == RESERVED and row.reservation_id and row.reservation_id != holder.reservation_id:
+            raise NumberNotAvailable(
+                f"{text} is held by reservation {row.reservation_id}: commit or release it through TMF685.",
+                details={"currentState": row.state, "reservationId": row.reservation_id},
+            )
         if row.state == AGING and target == ASSIGNED and row.customer_id not in (None, holder.customer_id):
             raise NumberNotAvailable(
                 f"{text} is aging after customer {row.customer_id}: only that customer can take it back.",
@@ -1319,7 +1332,7 @@ def expire_holds(uow_factory: Callable[[], UnitOfWork], now: datetime, *, batch_
     expired = 0
     while True:
         with uow_factory() as tx:
-            rows = [row for row in repository.due_holds(tx.session, now, batch_size) if row.reservation_id is None]
+            rows = repository.due_holds(tx.session, now, batch_size)
             if not rows:
                 return expired
             release_numbers(tx.session, [row.id for row in rows], Holder(reason="hold expired", actor="system"))

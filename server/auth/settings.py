@@ -47,12 +47,7 @@ SCOPES: dict[str, str] = {
 # Named bundles of scopes (issue 15). The order system holds, commits and releases reservations (TMF685) and
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "order-system": (
-        "resourceInventory:read",
-        "numberInventory:read",
-        "resourcePool:read",
-        "resourcePool:write",
-    ),
+    "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
     "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read"),
     "operator": (
         "resourceInventory:read",

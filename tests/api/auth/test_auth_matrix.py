@@ -25,8 +25,8 @@ from tests.support.served import Operation, _document, served_operations
 RI = "/tmf-api/resourceInventoryManagement/v4"
 AUDIT = "/provisio/audit/v1"
 AUTH = "/provisio/auth/v1"
-RP = "/tmf-api/resourcePoolManagement/v1"
 NUMBERS = "/provisio/numberInventory/v1"
+RP = "/tmf-api/resourcePoolManagement/v1"
 MERGE_PATCH = "application/merge-patch+json"
 
 Setup = Callable[[TestClient, Engine], dict[str, str]]
@@ -101,9 +101,6 @@ def _number_pool(client: TestClient, _engine: Engine) -> dict[str, str]:
     return {"id": created.json()["id"]}
 
 
-_NUMBER_ITEM = {"@type": "FakeNumberReservationItem", "quantity": 1}
-
-
 def _number_block(client: TestClient, engine: Engine) -> dict[str, str]:
     pool = _number_pool(client, engine)
     body = {"poolId": pool["id"], "first": "+442079460000", "last": "+442079460099"}
@@ -131,6 +128,9 @@ def _number_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
     created = client.post(f"{NUMBERS}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
     assert created.status_code == 201, created.text
     return {"id": created.json()["id"]}
+
+
+_NUMBER_ITEM = {"@type": "FakeNumberReservationItem", "quantity": 1}
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,6 @@ EXAMPLES: dict[str, Example] = {
     "listTelephoneNumberHistory": Example(200, _touched_number),
     "searchAvailableNumber": Example(200, _available_search),
     "createNumberStateChange": Example(201, _number_block, body={"number": ["+442079460002"], "state": "blocked"}),
-    # The hub operations of the number inventory API (the same operationIds as TMF639's, another hub).
-    "numberInventory.registerListener": Example(201, body={"callback": "http://127.0.0.1:9/matrix"}),
     "numberInventory.retrieveListener": Example(200, _number_listener),
     "numberInventory.unregisterListener": Example(204, _number_listener),
 }

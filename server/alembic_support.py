@@ -65,6 +65,8 @@ def include_object_for(dialect_name: str) -> Callable[[Any, str | None, str, boo
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render our TypeDecorators as their database type, so that a migration never imports application code
     that may change after it was written; geometry types go through geoalchemy2's renderer."""
+    if type_ == "exclude":
+        return _postgresql_only_exclude_constraint(obj, autogen_context)
     if type_ == "type" and isinstance(obj, UTCDateTime):
         autogen_context.imports.add("import sqlalchemy as sa")
         return "sa.DateTime(timezone=True)"
@@ -74,6 +76,17 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
         return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     rendered = _geo_render_item(type_, obj, autogen_context)
     return rendered if isinstance(rendered, str) else False
+
+
+def _postgresql_only_exclude_constraint(constraint: Any, autogen_context: Any) -> str:
+    """An exclusion constraint (PostgreSQL only; the models declare it ``.ddl_if(dialect="postgresql")``)
+    renders inside its ``create_table`` with that condition, so the same migration still runs on SQLite.
+    alembic renders table constraints inline, where ``include_object`` cannot leave them out, and from a copy
+    of the table that has lost the model's ``ddl_if``: every ``ExcludeConstraint`` is PostgreSQL's."""
+    from alembic.ddl.postgresql import _exclude_constraint  # alembic's own rendering, then the condition
+
+    rendered: str = _exclude_constraint(constraint, autogen_context, False)
+    return f'{rendered}.ddl_if(dialect="postgresql")'
 
 
 def _variants(type_: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 19:25:51.299212+00:00
+Create Date: 2026-12-03 19:55:30.850618+00:00
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("api", sa.String(length=64), nullable=False),
         sa.Column("callback", sa.String(length=2048), nullable=False),
+        sa.Column("callback_shown", sa.String(length=2048), nullable=False),
         sa.Column("query", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
@@ -213,14 +214,6 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index("ix_resource_created_at_id", ["created_at", "id"], unique=False)
-        if op.get_bind().dialect.name == "postgresql":  # JSONB containment index; SQLite has no GIN
-            batch_op.create_index(
-                "ix_resource_document_gin",
-                ["document"],
-                unique=False,
-                postgresql_using="gin",
-                postgresql_ops={"document": "jsonb_path_ops"},
-            )
         batch_op.create_index(batch_op.f("ix_resource_end_operating_date"), ["end_operating_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_operational_state"), ["operational_state"], unique=False)
@@ -301,6 +294,9 @@ def upgrade() -> None:
         sa.Column("number_type", sa.String(length=32), nullable=True),
         sa.Column("max_chunk_size", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        postgresql.ExcludeConstraint(
+            (sa.text("int8range(first_digits, last_digits, '[]')"), "&&"), using="gist", name="ex_number_block_span"
+        ).ddl_if(dialect="postgresql"),
         sa.ForeignKeyConstraint(
             ["pool_id"], ["number_pool.id"], name=op.f("fk_number_block_pool_id_number_pool"), ondelete="RESTRICT"
         ),
@@ -342,6 +338,9 @@ def upgrade() -> None:
         sa.Column("block_id", sa.String(length=36), nullable=False),
         sa.Column("first_digits", sa.BigInteger(), nullable=False),
         sa.Column("last_digits", sa.BigInteger(), nullable=False),
+        postgresql.ExcludeConstraint(
+            (sa.text("int8range(first_digits, last_digits, '[]')"), "&&"), using="gist", name="ex_number_chunk_span"
+        ).ddl_if(dialect="postgresql"),
         sa.ForeignKeyConstraint(
             ["block_id"], ["number_block.id"], name=op.f("fk_number_chunk_block_id_number_block"), ondelete="CASCADE"
         ),
@@ -355,12 +354,6 @@ def upgrade() -> None:
     with op.batch_alter_table("number_chunk", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_number_chunk_block_id"), ["block_id"], unique=False)
         batch_op.create_index("ix_number_chunk_pool_first", ["pool_id", "first_digits"], unique=False)
-    if op.get_bind().dialect.name == "postgresql":  # the database refuses overlapping ranges; SQLite serialises writers
-        for table in ("number_block", "number_chunk"):
-            op.execute(
-                f"ALTER TABLE {table} ADD CONSTRAINT ex_{table}_span "
-                "EXCLUDE USING gist (int8range(first_digits, last_digits, '[]') WITH &&)"
-            )
 
     op.create_table(
         "reservation_hold",
@@ -450,86 +443,11 @@ def upgrade() -> None:
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.create_index("ix_number_history_number_id_id", ["number_id", "id"], unique=False)
 
-    op.create_table(
-        "number_port_request",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("direction", sa.String(length=3), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("operator", sa.String(length=128), nullable=False),
-        sa.Column("numbers", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
-        sa.Column("pool_id", sa.String(length=36), nullable=True),
-        sa.Column("customer_id", sa.String(length=128), nullable=True),
-        sa.Column("service_id", sa.String(length=128), nullable=True),
-        sa.Column("product_id", sa.String(length=128), nullable=True),
-        sa.Column("authorisation_reference", sa.String(length=128), nullable=True),
-        sa.Column("external_reference", sa.String(length=128), nullable=True),
-        sa.Column("requested_port_date", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("port_date", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("ported_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["pool_id"],
-            ["number_pool.id"],
-            name=op.f("fk_number_port_request_pool_id_number_pool"),
-            ondelete="RESTRICT",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_port_request")),
-    )
-    with op.batch_alter_table("number_port_request", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_number_port_request_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_index("ix_number_port_request_direction_state", ["direction", "state"], unique=False)
-        batch_op.create_index(batch_op.f("ix_number_port_request_operator"), ["operator"], unique=False)
-
-    op.create_table(
-        "number_port_request_number",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("request_id", sa.String(length=36), nullable=False),
-        sa.Column("digits", sa.BigInteger(), nullable=False),
-        sa.Column("value", sa.String(length=16), nullable=False),
-        sa.Column("open", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["number_port_request.id"],
-            name=op.f("fk_number_port_request_number_request_id_number_port_request"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_port_request_number")),
-    )
-    with op.batch_alter_table("number_port_request_number", schema=None) as batch_op:
-        batch_op.create_index("ix_number_port_request_number_digits", ["digits"], unique=False)
-        batch_op.create_index(batch_op.f("ix_number_port_request_number_request_id"), ["request_id"], unique=False)
-        batch_op.create_index(
-            "uq_number_port_request_number_open",
-            ["digits"],
-            unique=True,
-            sqlite_where=sa.text("open = 1"),
-            postgresql_where=sa.text("open"),
-        )
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table("number_port_request_number", schema=None) as batch_op:
-        batch_op.drop_index(
-            "uq_number_port_request_number_open", sqlite_where=sa.text("open = 1"), postgresql_where=sa.text("open")
-        )
-        batch_op.drop_index(batch_op.f("ix_number_port_request_number_request_id"))
-        batch_op.drop_index("ix_number_port_request_number_digits")
-
-    op.drop_table("number_port_request_number")
-    with op.batch_alter_table("number_port_request", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_number_port_request_operator"))
-        batch_op.drop_index("ix_number_port_request_direction_state")
-        batch_op.drop_index(batch_op.f("ix_number_port_request_customer_id"))
-
-    op.drop_table("number_port_request")
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.drop_index("ix_number_history_number_id_id")
 
@@ -579,10 +497,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_operational_state"))
         batch_op.drop_index(batch_op.f("ix_resource_name"))
         batch_op.drop_index(batch_op.f("ix_resource_end_operating_date"))
-        if op.get_bind().dialect.name == "postgresql":
-            batch_op.drop_index(
-                "ix_resource_document_gin", postgresql_using="gin", postgresql_ops={"document": "jsonb_path_ops"}
-            )
         batch_op.drop_index("ix_resource_created_at_id")
         batch_op.drop_index("ix_resource_category_resource_status_created_at_id")
         batch_op.drop_index(batch_op.f("ix_resource_administrative_state"))

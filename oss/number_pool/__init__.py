@@ -30,7 +30,6 @@ RESOURCE_TYPES.register(
     base_type="LogicalResource",
     owner=Ownership("number_pool", "OWNED_BY_NUMBER_POOL", "/provisio/numberInventory/v1/telephoneNumber"),
 )
-
 register_provider(NUMBER_PROVIDER)
 
 AGING_SWEEPER, AGING_SWEEP_EVERY = "number_pool.aging", timedelta(minutes=5)

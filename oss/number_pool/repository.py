@@ -17,7 +17,7 @@ SQLite has no row locks: its writers are serialised by ``BEGIN IMMEDIATE``, and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,15 @@ def list_numbers(
     ordering = tmf.order_by(query, NUMBER_QUERY) if query.sort else [NUMBER.c.digits]
     page = select(NUMBER).where(condition).order_by(*ordering).offset(query.offset).limit(query.limit)
     return list(connection.execute(page)), total
+
+
+def count_taken_matching(session: Session, pool_id: str, like: Sequence[tuple[bool, str]]) -> int:
+    """How many numbers of the pool are out of the free space (a row in any state but ``available``) and match
+    every ``(international, LIKE pattern)`` of ``like``."""
+    condition = (NUMBER.c.pool_id == pool_id) & (NUMBER.c.state != "available")
+    for international, pattern in like:
+        condition = condition & (NUMBER.c.value if international else NUMBER.c.national).like(pattern)
+    return int(session.connection().scalar(select(func.count()).select_from(NUMBER).where(condition)) or 0)
 
 
 def list_history(session: Session, number_id: str, query: tmf.ListQuery) -> tuple[list[Row[Any]], int]:
@@ -351,6 +360,20 @@ class Chunks:
         if after is not None:
             statement = statement.where(CHUNK.c.last_digits >= after)
         return list(self.connection.execute(statement))
+
+    def ascending(self, pool_id: str, *, page: int = 200) -> Iterator[ChunkRow]:
+        """The pool's chunks in ascending order, read ``page`` rows at a time (a search that needs only its
+        first matches stops early instead of loading the thousands of chunks a touched block has)."""
+        after: int | None = None
+        while True:
+            statement = select(*_CHUNK_COLUMNS).where(CHUNK.c.pool_id == pool_id)
+            if after is not None:
+                statement = statement.where(CHUNK.c.first_digits > after)
+            rows = list(self.connection.execute(statement.order_by(CHUNK.c.first_digits).limit(page)))
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1].first_digits
 
     def all(self) -> list[ChunkRow]:
         """Every pool's chunks in ascending order (blocks never overlap, so numbers are in order too)."""

@@ -512,6 +512,11 @@ def search_available(
         blocks = {block.id: block for pool in pools for block in blocks_of(tx.session, pool.id)}
         matchers: dict[str, DigitMatcher | None] = {}
         found: list[NumberData] = []
+        if pool_id is not None and category is None:  # one pool: the total without visiting every chunk
+            parts = criteria.parts(rules[pool_id])
+            known_total = _available_total(tx.session, pool_id, blocks, parts)
+            if known_total is not None:
+                return _first_matches(tx.session, pool_id, blocks, parts, rules[pool_id], offset, limit, known_total)
         total, skip = 0, offset
         chunks = Chunks(tx.session)
         rows = chunks.of_pool(pool_id) if pool_id is not None else chunks.all()
@@ -532,6 +537,52 @@ def search_available(
             for digits in domain.matches_in(matcher, interval, limit - len(found), start=start):
                 found.append(_available_number(digits, block, rules[block.pool_id]))
         return Page(items=found, total=total, offset=offset, limit=limit)
+
+
+def _available_total(
+    session: Session, pool_id: str, blocks: Mapping[str, NumberBlockRow], parts: Sequence[domain.Part]
+) -> int | None:
+    """How many available numbers match ``parts``, without visiting the chunks: the matches of the whole
+    blocks (automata, per block) minus the matching numbers out of the free space (one SQL count with LIKE).
+    Exact because the free chunks and the rows not ``available`` partition each block. None when a part is
+    not expressible as LIKE (a negated part)."""
+    if any(not part.want for part in parts):
+        return None
+    whole = sum(
+        domain.count_in(_shape(block).matcher(parts), Interval(block.first_digits, block.last_digits))
+        for block in blocks.values()
+    )
+    return whole - repository.count_taken_matching(session, pool_id, [mapping.like_of(part) for part in parts])
+
+
+def _first_matches(
+    session: Session,
+    pool_id: str,
+    blocks: Mapping[str, NumberBlockRow],
+    parts: Sequence[domain.Part],
+    rules: Sequence[domain.CategoryRule],
+    offset: int,
+    limit: int,
+    total: int,
+) -> Page[NumberData]:
+    """The page of matches from ``offset``, reading chunks in ascending order only until it is full."""
+    matchers = {block_id: _shape(block).matcher(parts) for block_id, block in blocks.items()}
+    found: list[NumberData] = []
+    skip = offset
+    for chunk in Chunks(session).ascending(pool_id):
+        if len(found) >= limit:
+            break
+        block, interval = blocks[chunk.block_id], interval_of(chunk)
+        matcher = matchers[block.id]
+        count = domain.count_in(matcher, interval)
+        if skip >= count:
+            skip -= count
+            continue
+        start = interval.first if skip == 0 else _nth(matcher, interval, skip)
+        skip = 0
+        for digits in domain.matches_in(matcher, interval, limit - len(found), start=start):
+            found.append(_available_number(digits, block, rules))
+    return Page(items=found, total=total, offset=offset, limit=limit)
 
 
 def _all_pools(session: Session) -> list[NumberPoolRow]:

@@ -48,6 +48,8 @@ Exclusions, per check and operation (``EXCLUSIONS``):
   unregistered @type or an undeclared criterion is a 400); a request schema cannot see the registered
   providers. On ``PATCH /reservation/{id}``: a new ``validFor.endDateTime`` must lie in the future, which no
   schema can state. The 400s are tested in tests/api/reservation/.
+  that a pattern could state. The 400s are tested in tests/integration/events/test_events_hub_api.py. The
+  number inventory's hub (``POST /hub`` of ``numberInventory``) is excluded for the same reason.
 - ``positive_data_acceptance`` on ``POST /hub`` of ``numberInventory``: as TMF639's hub.
 - ``positive_data_acceptance`` on ``POST /numberBlock``: ``first`` and ``last`` must be valid numbers of a
   numbering plan (phonenumbers' metadata, ITU-T E.164), of one country code and length, first <= last; a

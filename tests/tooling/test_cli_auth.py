@@ -48,7 +48,8 @@ def test_token_create_list_revoke_from_the_command_line(tmp_path: Path) -> None:
     [key] = KEY.findall(created.stdout)
     token_id = re.search(r"token (\S+) for crm", created.stdout).group(1)  # type: ignore[union-attr]
     listed = subprocess.run([*PROVISIO, "token", "list"], env=env, capture_output=True, text=True, timeout=60)
-    assert f"{token_id}  active" in listed.stdout and "audit:read resourceInventory:read" in listed.stdout
+    assert f"{token_id}  active" in listed.stdout
+    assert " audit:read " in listed.stdout and " resourceInventory:read " in listed.stdout
     assert key not in listed.stdout
     revoked = subprocess.run(
         [*PROVISIO, "token", "revoke", token_id], env=env, capture_output=True, text=True, timeout=60

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 19:55:30.850618+00:00
+Create Date: 2026-12-03 20:07:22.875376+00:00
 """
 
 from __future__ import annotations
@@ -133,6 +133,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_subscription_api"), ["api"], unique=False)
+
+    op.create_table(
+        "idempotency_key",
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("request_id", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("effect_type", sa.String(length=64), nullable=True),
+        sa.Column("effect_id", sa.String(length=128), nullable=True),
+        sa.Column("effect_path", sa.String(length=2048), nullable=True),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("headers", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
+        sa.Column("body", sa.LargeBinary(), nullable=True),
+        sa.PrimaryKeyConstraint("actor", "key", name=op.f("pk_idempotency_key")),
+    )
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.create_index("ix_idempotency_key_expires_at", ["expires_at"], unique=False)
 
     op.create_table(
         "number_pool",
@@ -308,6 +327,41 @@ def upgrade() -> None:
         batch_op.create_index("ix_number_block_pool_first", ["pool_id", "first_digits"], unique=False)
 
     op.create_table(
+        "number_port_request",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("direction", sa.String(length=3), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("operator", sa.String(length=128), nullable=False),
+        sa.Column("numbers", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("pool_id", sa.String(length=36), nullable=True),
+        sa.Column("customer_id", sa.String(length=128), nullable=True),
+        sa.Column("service_id", sa.String(length=128), nullable=True),
+        sa.Column("product_id", sa.String(length=128), nullable=True),
+        sa.Column("authorisation_reference", sa.String(length=128), nullable=True),
+        sa.Column("external_reference", sa.String(length=128), nullable=True),
+        sa.Column("requested_port_date", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("port_date", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ported_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_id"],
+            ["number_pool.id"],
+            name=op.f("fk_number_port_request_pool_id_number_pool"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_port_request")),
+    )
+    with op.batch_alter_table("number_port_request", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_number_port_request_customer_id"), ["customer_id"], unique=False)
+        batch_op.create_index("ix_number_port_request_direction_state", ["direction", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_number_port_request_operator"), ["operator"], unique=False)
+
+    op.create_table(
         "reservation_item",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("reservation_id", sa.String(length=36), nullable=False),
@@ -354,6 +408,32 @@ def upgrade() -> None:
     with op.batch_alter_table("number_chunk", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_number_chunk_block_id"), ["block_id"], unique=False)
         batch_op.create_index("ix_number_chunk_pool_first", ["pool_id", "first_digits"], unique=False)
+
+    op.create_table(
+        "number_port_request_number",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("request_id", sa.String(length=36), nullable=False),
+        sa.Column("digits", sa.BigInteger(), nullable=False),
+        sa.Column("value", sa.String(length=16), nullable=False),
+        sa.Column("open", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["number_port_request.id"],
+            name=op.f("fk_number_port_request_number_request_id_number_port_request"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_port_request_number")),
+    )
+    with op.batch_alter_table("number_port_request_number", schema=None) as batch_op:
+        batch_op.create_index("ix_number_port_request_number_digits", ["digits"], unique=False)
+        batch_op.create_index(batch_op.f("ix_number_port_request_number_request_id"), ["request_id"], unique=False)
+        batch_op.create_index(
+            "uq_number_port_request_number_open",
+            ["digits"],
+            unique=True,
+            sqlite_where=sa.text("open = 1"),
+            postgresql_where=sa.text("open"),
+        )
 
     op.create_table(
         "reservation_hold",
@@ -468,6 +548,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reservation_hold_item_id"))
 
     op.drop_table("reservation_hold")
+    with op.batch_alter_table("number_port_request_number", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_number_port_request_number_open", sqlite_where=sa.text("open = 1"), postgresql_where=sa.text("open")
+        )
+        batch_op.drop_index(batch_op.f("ix_number_port_request_number_request_id"))
+        batch_op.drop_index("ix_number_port_request_number_digits")
+
+    op.drop_table("number_port_request_number")
     with op.batch_alter_table("number_chunk", schema=None) as batch_op:
         batch_op.drop_index("ix_number_chunk_pool_first")
         batch_op.drop_index(batch_op.f("ix_number_chunk_block_id"))
@@ -478,6 +566,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
 
     op.drop_table("reservation_item")
+    with op.batch_alter_table("number_port_request", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_number_port_request_operator"))
+        batch_op.drop_index("ix_number_port_request_direction_state")
+        batch_op.drop_index(batch_op.f("ix_number_port_request_customer_id"))
+
+    op.drop_table("number_port_request")
     with op.batch_alter_table("number_block", schema=None) as batch_op:
         batch_op.drop_index("ix_number_block_pool_first")
 
@@ -512,6 +606,10 @@ def downgrade() -> None:
 
     op.drop_table("reservation")
     op.drop_table("number_pool")
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_key_expires_at")
+
+    op.drop_table("idempotency_key")
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscription_api"))
 

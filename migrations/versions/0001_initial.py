@@ -167,6 +167,14 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index("ix_resource_created_at_id", ["created_at", "id"], unique=False)
+        if op.get_bind().dialect.name == "postgresql":  # JSONB containment index; SQLite has no GIN
+            batch_op.create_index(
+                "ix_resource_document_gin",
+                ["document"],
+                unique=False,
+                postgresql_using="gin",
+                postgresql_ops={"document": "jsonb_path_ops"},
+            )
         batch_op.create_index(batch_op.f("ix_resource_end_operating_date"), ["end_operating_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_resource_operational_state"), ["operational_state"], unique=False)
@@ -253,6 +261,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_operational_state"))
         batch_op.drop_index(batch_op.f("ix_resource_name"))
         batch_op.drop_index(batch_op.f("ix_resource_end_operating_date"))
+        if op.get_bind().dialect.name == "postgresql":
+            batch_op.drop_index(
+                "ix_resource_document_gin", postgresql_using="gin", postgresql_ops={"document": "jsonb_path_ops"}
+            )
         batch_op.drop_index("ix_resource_created_at_id")
         batch_op.drop_index("ix_resource_category_resource_status_created_at_id")
         batch_op.drop_index(batch_op.f("ix_resource_administrative_state"))

@@ -78,3 +78,26 @@ def test_a_number_a_reservation_holds_cannot_be_changed_behind_its_back(client: 
     response = client.patch(f"{BASE}/telephoneNumber/{held}", json={"state": "available"}, headers=MERGE)
     assert response.status_code == 409 and response.json()["code"] == "NUMBER_NOT_AVAILABLE"
     assert client.get(f"{BASE}/telephoneNumber/{held}").json()["state"] == "reserved"
+
+
+def test_a_keyed_reservation_retried_holds_once_and_a_lost_answer_is_rendered_from_the_reservation(
+    client: TestClient, clean_db: Any
+) -> None:
+    # Idempotency-Key meets a use case that writes several kinds of rows (reservation, items, numbers, TMF639
+    # rows): the effect a lost answer is rendered from must be the reservation, whatever the flush order.
+    from tests.api.idempotency.helpers_idempotency import answer, lose_answers
+
+    pool, _ = london(client)
+    body = {"reservationItem": [item(pool["id"], 2)], "relatedParty": [{"id": "cust-1", "role": "customer"}]}
+    headers = {"Idempotency-Key": "order-42-numbers"}
+    first = client.post(f"{RP}/reservation", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    replay = client.post(f"{RP}/reservation", json=body, headers=headers)
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.content == first.content
+    lose_answers(clean_db)
+    rendered = client.post(f"{RP}/reservation", json=body, headers=headers)
+    status, rendered_headers, _ = answer(rendered)
+    assert status == 201, rendered.text
+    assert rendered.json() == first.json() and rendered_headers["location"] == first.headers["Location"]
+    assert len(client.get(f"{RP}/reservation").json()) == 1
+    assert client.get(f"{BASE}/numberPool/{pool['id']}").json()["available"] == 998

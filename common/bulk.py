@@ -58,7 +58,7 @@ def complete_rows(model: type[Any], rows: Iterable[Mapping[str, Any]]) -> list[R
     with no default stays out (the INSERT sends NULL, and the audit, as ``after_flush``'s, omits it);
     one with a server default is left to the database, as the ORM does."""
     mapper: Mapper[Any] = sa_inspect(model)
-    fillers: list[tuple[str, Callable[[], Any] | None]] = []
+    fillers: list[tuple[str, Callable[[Row], Any] | None]] = []
     for attribute in mapper.column_attrs:
         column = attribute.columns[0]
         fillers.append((attribute.key, _filler(mapper, column)))
@@ -67,19 +67,31 @@ def complete_rows(model: type[Any], rows: Iterable[Mapping[str, Any]]) -> list[R
         values = dict(row)
         for key, filler in fillers:
             if key not in values and filler is not None:
-                values[key] = filler()
+                values[key] = filler(values)
         completed.append(values)
     return completed
 
 
-def _filler(mapper: Mapper[Any], column: Any) -> Callable[[], Any] | None:
+class _RowContext:
+    """What a context-sensitive column default reads (``context.get_current_parameters()``), for one row."""
+
+    def __init__(self, values: Row) -> None:
+        self._values = values
+
+    def get_current_parameters(self) -> Row:
+        return self._values
+
+
+def _filler(mapper: Mapper[Any], column: Any) -> Callable[[Row], Any] | None:
     default = column.default
     if default is not None and getattr(default, "is_scalar", False):
-        return lambda: default.arg
+        return lambda _values: default.arg
     if default is not None and getattr(default, "is_callable", False):
-        return lambda: default.arg(None)  # SQLAlchemy wraps a zero-argument default as fn(context)
+        # SQLAlchemy wraps a zero-argument default as fn(context); one that reads the row's other values
+        # (``EventSubscription.callback_shown``) gets them from the row being completed.
+        return lambda values: default.arg(_RowContext(values))
     if mapper.version_id_col is not None and column is mapper.version_id_col:
-        return lambda: 1  # the ORM's first version (no version_id_generator configured here)
+        return lambda _values: 1  # the ORM's first version (no version_id_generator configured here)
     return None  # NULL, the server default, or an autoincrement key read back with RETURNING
 
 

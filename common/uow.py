@@ -21,17 +21,22 @@ With no hook (every request without that header) it costs a context-variable loo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from common.prepared import observes_cursor_executions
+
+T = TypeVar("T")
+_logger = logging.getLogger(__name__)
 
 
 class TransactionHook(Protocol):
@@ -215,3 +220,22 @@ class DriverReadUnitOfWork:
 
 # What a read use case accepts: any unit of work; reads through ``PreparedSelect`` run on each.
 Reads = UnitOfWork | ReadUnitOfWork | DriverReadUnitOfWork
+
+
+# PostgreSQL aborts one transaction of a deadlock (40P01) or of a serialization failure (40001); running the
+# whole use case again is the documented remedy (PostgreSQL 15 manual, §13.2.3 and §13.3.4).
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+USE_CASE_ATTEMPTS = 5
+
+
+def retried_on_conflict(attempt: Callable[[], T], *, attempts: int = USE_CASE_ATTEMPTS) -> T:
+    """Run ``attempt`` (a whole use case, its own unit of work) again when the database aborted it to break a
+    deadlock or a serialization conflict; any other error, or the last attempt's, is raised."""
+    for remaining in range(attempts - 1, -1, -1):
+        try:
+            return attempt()
+        except DBAPIError as error:
+            if remaining == 0 or getattr(error.orig, "sqlstate", None) not in RETRIED_SQLSTATES:
+                raise
+            _logger.info("transaction aborted by the database (deadlock or serialization); %d attempts left", remaining)
+    raise AssertionError("unreachable")  # pragma: no cover

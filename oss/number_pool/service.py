@@ -23,14 +23,14 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common import bulk, clock, events, request_context
 from common.events.outbox_bulk import publish_many
 from common.orm import new_id
 from common.tmf import ListQuery, Page, merge_patch, parse_list_query
-from common.uow import UnitOfWork
+from common.uow import UnitOfWork, retried_on_conflict
 from oss import resource_inventory
 from oss.number_pool import domain, mapping, repository
 from oss.number_pool.domain import (
@@ -1257,15 +1257,8 @@ def _change_one(
 
 
 def _retrying_deadlocks(attempt: Callable[[], T]) -> T:
-    """Run a use case again when PostgreSQL broke a deadlock by aborting it (SQLSTATE 40P01)."""
-    for remaining in range(DEADLOCK_RETRIES, -1, -1):
-        try:
-            return attempt()
-        except OperationalError as error:
-            if remaining == 0 or getattr(error.orig, "sqlstate", None) != "40P01":
-                raise
-            logger.info("deadlock broken by the database; retrying (%d left)", remaining)
-    raise AssertionError("unreachable")
+    """Run a use case again when PostgreSQL broke a deadlock by aborting it (``common.uow``)."""
+    return retried_on_conflict(attempt)
 
 
 # ------------------------------------------------------------------------------ held numbers

@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,7 +30,7 @@ from common import clock, events, request_context
 from common.errors import Conflict
 from common.orm import new_id
 from common.tmf import Fields, ListQuery, Page, Preconditions, entity_tag, parse_item_query, parse_list_query
-from common.uow import UnitOfWork
+from common.uow import UnitOfWork, retried_on_conflict
 from oss.reservation import domain, mapping, registry
 from oss.reservation.domain import (
     COMMITTED,
@@ -66,8 +65,6 @@ events.register_event_schema(API, {"reservation": RESERVATION_QUERY.members})
 EXPIRY_BATCH = 100
 # PostgreSQL aborts a transaction that lost a deadlock (40P01) or a serialization check (40001): only the use
 # case that owns the transaction can run it again, not the provider whose statement it hit.
-RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
-ATTEMPTS = 3
 _PATCHABLE = ("description", "reservationState", "validFor", "relatedEntity")
 
 
@@ -78,19 +75,13 @@ def create_reservation(
     uow: UnitOfWork, document: Mapping[str, Any], *, default_hold: timedelta | None = None
 ) -> ReservationData:
     """Hold every item of a TMF685 Reservation_Create document, all or nothing (409 with what is available).
-    A transaction PostgreSQL aborted for a deadlock between providers' locks is run again (``ATTEMPTS``)."""
+    A transaction PostgreSQL aborted for a deadlock between providers' locks is run again
+    (``common.uow.retried_on_conflict``)."""
     return _retried(lambda: _create_reservation(uow, document, default_hold))
 
 
 def _retried(attempt: Callable[[], ReservationData]) -> ReservationData:
-    for remaining in range(ATTEMPTS - 1, -1, -1):
-        try:
-            return attempt()
-        except DBAPIError as error:
-            if remaining == 0 or getattr(error.orig, "sqlstate", None) not in RETRIED_SQLSTATES:
-                raise
-            logger.info("reservation transaction lost a deadlock; running it again (%d left)", remaining)
-    raise AssertionError("unreachable")  # pragma: no cover
+    return retried_on_conflict(attempt)
 
 
 def _create_reservation(
@@ -125,13 +116,17 @@ def _create_reservation(
             updated_at=now,
         )
         ReservationRepository(tx.session).add(row)
-        for position, spec in enumerate(specs):
+        # Items are held in one global order (pool, then position), whatever order the client wrote them in:
+        # two reservations spanning the same two pools then lock their chunks in the same order and cannot
+        # deadlock each other (a deadlock would cost a retry of the whole use case).
+        for position, spec in sorted(enumerate(specs), key=lambda entry: (entry[1].pool_id or "", entry[0])):
             try:
                 _hold_item(tx.session, row, position, spec, until)
             except Unavailable as unavailable:
                 failed = (position, unavailable)
                 break
         if failed is None:
+            row.items.sort(key=lambda item: item.position)  # answered in the client's order, not the holding order
             tx.session.flush()
             reservation = to_data(row)
             _publish(tx.session, CREATE_EVENT, reservation)

@@ -222,7 +222,9 @@ def test_a_deadlocked_create_is_run_again_in_a_new_transaction(
     reservation_id = _reserve(uow, 5)
     assert _state(uow, reservation_id) == "reserved"
     assert numbers.states(clean_db)["reserved"] == 2
-    numbers.deadlocks = 3  # every attempt loses: the error reaches the caller, nothing is held
+    from common.uow import USE_CASE_ATTEMPTS
+
+    numbers.deadlocks = USE_CASE_ATTEMPTS  # every attempt loses: the error reaches the caller, nothing is held
     with pytest.raises(OperationalError):
         _reserve(uow, 5)
     assert numbers.states(clean_db)["reserved"] == 2

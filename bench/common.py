@@ -311,17 +311,29 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def live_threads_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds the *live* threads of a process have run, from /proc (nanoseconds); None off Linux. A
-    thread that ends (the thread pool retires idle workers) takes its time out of this sum."""
-    total_ns = 0
+def live_threads_cpu_seconds(pid: int) -> dict[int, float] | None:
+    """CPU seconds each *live* thread of a process has run, by thread id, from /proc (nanoseconds); None
+    off Linux. A thread that ends (the thread pool retires idle workers) drops out of this map."""
+    seconds: dict[int, float] = {}
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
             with contextlib.suppress(OSError, ValueError, IndexError):  # a thread that just ended
-                total_ns += int((task / "schedstat").read_text().split()[0])
+                seconds[int(task.name)] = int((task / "schedstat").read_text().split()[0]) / 1e9
     except OSError:
         return None
-    return total_ns / 1e9
+    return seconds
+
+
+def threads_cpu_delta(started: dict[int, float], ended: dict[int, float]) -> float:
+    """CPU seconds the threads alive at the end ran since ``started`` (a thread born in between counts from
+    zero). A thread that ended in between is left out rather than subtracted, so the sum never goes below
+    what the survivors did: the process tick counters cover the ended ones. A thread id the kernel reused
+    for a new thread reads less than before: that thread counts from zero too."""
+    total = 0.0
+    for tid, now in ended.items():
+        before = started.get(tid, 0.0)
+        total += now - before if now >= before else now
+    return total
 
 
 @dataclass
@@ -334,10 +346,10 @@ class CpuMeter:
     per request is the figure load moves least."""
 
     pid: int | None
-    started: tuple[float, float] | None = None
+    started: tuple[dict[int, float], float] | None = None
     spent: float | None = None
 
-    def _read(self) -> tuple[float, float] | None:
+    def _read(self) -> tuple[dict[int, float], float] | None:
         if not self.pid:
             return None
         threads, process = live_threads_cpu_seconds(self.pid), process_cpu_seconds(self.pid)
@@ -350,7 +362,7 @@ class CpuMeter:
     def __exit__(self, *_exc: object) -> None:
         ended = self._read()
         if self.started is not None and ended is not None:
-            self.spent = max(ended[0] - self.started[0], ended[1] - self.started[1])
+            self.spent = max(threads_cpu_delta(self.started[0], ended[0]), ended[1] - self.started[1])
 
     def per_request_ms(self, requests: int) -> float | None:
         if self.spent is None or requests <= 0:

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from bench.common import CpuMeter
+from bench.common import CpuMeter, threads_cpu_delta
 
 
 def _spin(seconds: float) -> None:
@@ -29,3 +29,14 @@ def test_a_short_phase_is_measured_to_the_nanosecond_counters() -> None:
         _spin(0.002)  # well under one 10 ms tick
     assert meter.spent is not None
     assert meter.spent > 0
+
+
+def test_a_thread_that_ended_is_left_out_not_subtracted() -> None:
+    # The pytest process's own helper threads come and go; one ending mid-phase once made spent <= 0.
+    started = {1: 5.0, 2: 9.0}
+    ended = {1: 5.25, 3: 0.5}  # 2 ended, 3 was born
+    assert threads_cpu_delta(started, ended) == 0.75
+
+
+def test_a_reused_thread_id_counts_the_new_thread_from_zero() -> None:
+    assert threads_cpu_delta({7: 3.0}, {7: 0.125}) == 0.125

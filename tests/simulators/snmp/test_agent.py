@@ -382,8 +382,11 @@ def test_slow_reply_fault_delays_the_snmp_answer_then_clears(
 
     assert slow.error_indication is None and str(slow.values()[0]) == "pe1"
     assert fast.error_indication is None and str(fast.values()[0]) == "pe1"
-    assert slow_s >= 0.4 > fast_s
+    assert slow_s >= 0.4
+    # Cleared: the fault is gone and the next answer is not delayed again. Compared with the slow one, not
+    # with a fixed 0.4 s: at load 10 on two cores a plain GET once took longer than that.
     assert loop_thread.call(device.faults.list) == []
+    assert fast_s < slow_s
 
 
 def test_slow_reply_fault_does_not_hold_up_other_requests(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, func, literal_column, text
+from sqlalchemy import DDL, BigInteger, ForeignKey, Index, Integer, String, Text, event, func, literal_column, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +32,7 @@ BLOCK_OVERLAP_CONSTRAINT = "ex_number_block_span"
 CHUNK_OVERLAP_CONSTRAINT = "ex_number_chunk_span"
 NUMBER_UNIQUE_CONSTRAINT = "uq_telephone_number_digits"
 POOL_NAME_CONSTRAINT = "uq_number_pool_name"
+TAKEN_DIGITS_TRIGRAM_INDEX = "ix_telephone_number_taken_trgm"
 
 
 def _span_exclusion(name: str) -> ExcludeConstraint:
@@ -108,6 +109,17 @@ class TelephoneNumberRow(Audited, Base):
         Index("ix_telephone_number_pool_state_digits", "pool_id", "state", "digits"),
         Index("ix_telephone_number_state_aging_until", "state", "aging_until"),
         Index("ix_telephone_number_state_hold_until", "state", "hold_until"),
+        # The pattern search's count of matching numbers out of the free space (``*777*`` is LIKE '%777%'):
+        # trigrams make it an index lookup instead of a scan of every touched number (issue 16: 777 ms with
+        # 1M touched). Partial, so the index holds exactly the rows that count reads.
+        Index(
+            TAKEN_DIGITS_TRIGRAM_INDEX,
+            "national",
+            "value",
+            postgresql_using="gin",
+            postgresql_ops={"national": "gin_trgm_ops", "value": "gin_trgm_ops"},
+            postgresql_where=text("state <> 'available'"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
@@ -151,3 +163,12 @@ class NumberHistoryRow(Base):
     reservation_id: Mapped[str | None] = mapped_column(String(64))
     order_item_id: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(String(255))
+
+
+# gin_trgm_ops needs pg_trgm (a trusted extension: the database owner may create it). The migration creates
+# it too; this covers schemas built from the models (the test fixtures).
+event.listen(
+    TelephoneNumberRow.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+)

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from common import tmf
@@ -145,11 +145,17 @@ def list_numbers(
 
 def count_taken_matching(session: Session, pool_id: str, like: Sequence[tuple[bool, str]]) -> int:
     """How many numbers of the pool are out of the free space (a row in any state but ``available``) and match
-    every ``(international, LIKE pattern)`` of ``like``."""
+    every ``(international, LIKE pattern)`` of ``like``. On PostgreSQL the trigram index
+    ``ix_telephone_number_taken_trgm`` answers it (its partial predicate is this statement's ``state``
+    condition, word for word)."""
+    return int(session.connection().scalar(count_taken_statement(pool_id, like)) or 0)
+
+
+def count_taken_statement(pool_id: str, like: Sequence[tuple[bool, str]]) -> Select[int]:
     condition = (NUMBER.c.pool_id == pool_id) & (NUMBER.c.state != "available")
     for international, pattern in like:
         condition = condition & (NUMBER.c.value if international else NUMBER.c.national).like(pattern)
-    return int(session.connection().scalar(select(func.count()).select_from(NUMBER).where(condition)) or 0)
+    return select(func.count()).select_from(NUMBER).where(condition)
 
 
 def list_history(session: Session, number_id: str, query: tmf.ListQuery) -> tuple[list[Row[Any]], int]:

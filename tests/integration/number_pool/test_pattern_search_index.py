@@ -21,7 +21,7 @@ from oss.number_pool import mapping, repository, service
 from oss.number_pool.domain import Criteria
 from oss.number_pool.models import TAKEN_DIGITS_TRIGRAM_INDEX
 from server.db import make_session_factory
-from tests.integration.number_pool.helpers_pool import pool_with_block
+from tests.integration.number_pool.helpers_pool import pool_with_block, uow_factory
 
 pytestmark = [pytest.mark.pg, pytest.mark.integration]
 
@@ -65,13 +65,10 @@ def _matches(pattern: str, national: str) -> bool:
 def _touch_in_bulk(engine: Engine, pool_id: str) -> None:
     """TOUCHED assigned numbers of a second block, written in one INSERT ... SELECT (their free space is
     not this test's business: only the rows the count reads)."""
-    service.create_block(
-        UnitOfWork(make_session_factory(engine)), {"poolId": pool_id, "first": "+442080000000", "last": "+442080049999"}
+    block = service.create_block(
+        uow_factory(engine)(), {"poolId": pool_id, "first": "+442080000000", "last": "+442080049999"}
     )
     with engine.begin() as connection:
-        block_id = connection.scalar(
-            text("SELECT id FROM number_block WHERE pool_id = :pool AND first_digits = 442080000000"), {"pool": pool_id}
-        )
         connection.execute(
             text(
                 "INSERT INTO telephone_number (id, digits, value, national, pool_id, block_id, state, category,"
@@ -80,6 +77,6 @@ def _touch_in_bulk(engine: Engine, pool_id: str) -> None:
                 " '0208' || lpad(n::text, 7, '0'), :pool, :block, 'assigned', 'standard', true, now(), now()"
                 " FROM generate_series(0, :last) AS n"
             ),
-            {"pool": pool_id, "block": block_id, "last": TOUCHED - 1},
+            {"pool": pool_id, "block": block.id, "last": TOUCHED - 1},
         )
         connection.execute(text("ANALYZE telephone_number"))

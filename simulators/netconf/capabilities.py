@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simulators.profiles import Profile
-from simulators.yang.model import modules
+from yangdata.model import modules
 
 BASE_1_0 = "urn:ietf:params:netconf:base:1.0"
 BASE_1_1 = "urn:ietf:params:netconf:base:1.1"

@@ -24,7 +24,7 @@ from simulators.device import PendingConfirm
 from simulators.faults import FaultKind
 from simulators.netconf.common import RpcContext, check_not_locked, child, require, text_param
 from simulators.netconf.errors import from_validation, invalid_value, operation_failed
-from simulators.yang.validate import ValidationFailed, validate_config
+from yangdata.validate import ValidationFailed, validate_config
 
 if TYPE_CHECKING:
     from simulators.device import Device

@@ -22,7 +22,6 @@ from simulators.netconf.common import (
     require,
     text_param,
 )
-from simulators.netconf.edit import apply_edit
 from simulators.netconf.errors import (
     NC,
     RpcError,
@@ -36,8 +35,9 @@ from simulators.netconf.errors import (
 )
 from simulators.netconf.state import with_state
 from simulators.netconf.subtree import apply_subtree_filter
-from simulators.yang.validate import ValidationFailed, validate_config
-from simulators.yang.xmlcodec import DecodeError, UnknownElement, from_xml, to_xml
+from yangdata.edit import apply_edit
+from yangdata.validate import ValidationFailed, validate_config
+from yangdata.xmlcodec import DecodeError, UnknownElement, from_xml, to_xml
 
 logger = logging.getLogger(__name__)
 

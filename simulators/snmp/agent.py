@@ -31,7 +31,7 @@ from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 
 from simulators.faults import FaultKind
 from simulators.snmp import mib, setops, usm
-from simulators.yang.validate import ValidationFailed
+from yangdata.validate import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from simulators.snmp.mib import (
     OID,
     PendingVlanRow,
 )
-from simulators.yang.model import data_model
+from yangdata.model import data_model
 
 _INTEGER = rfc1902.Integer32().tagSet
 _OCTETS = rfc1902.OctetString().tagSet

@@ -16,7 +16,7 @@ from oss.activation.drivers.base import CANDIDATE, Driver, Varbind
 from oss.activation.drivers.errors import RpcFailed
 from oss.activation.drivers.netconf import NetconfDriver
 from oss.activation.drivers.snmp import SnmpDriver
-from oss.activation.dryrun import NetconfDryRun, SnmpDryRun, decode_running, dry_run, offline_edit
+from oss.activation.dryrun import NetconfDryRun, SnmpDryRun, decode_running, dry_run, dry_run_netconf, offline_edit
 from oss.activation.rendering import (
     DeviceInput,
     NetconfPayload,
@@ -73,10 +73,10 @@ def test_applying_the_payload_leaves_running_as_the_dry_run_computed(
     apply(nc, payload.config_xml)
     assert decode_running(nc.get_config("running"))[0] == predicted.after
     # and once in place, the same service is no change at all
-    assert dry_run(nc, payload).diff == ""
+    assert dry_run_netconf(nc, payload).diff == ""
     # a second address on the same interface: the diff is that address and nothing else
     moved = l3_payload(nc_target, ifname, last_octet=3)
-    diff = dry_run(nc, moved).diff.splitlines()
+    diff = dry_run_netconf(nc, moved).diff.splitlines()
     diff_lines = [ln for ln in diff if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
     assert diff_lines and all("198.51.100.3" in ln or "<address>" in ln or "</address>" in ln
                               or "<prefix-length>" in ln for ln in diff_lines)  # fmt: skip

@@ -202,6 +202,7 @@ def render(device: DeviceInput, service: ServiceInput) -> Payload:
     return SnmpPayload(device.name, platform.name, service.service_type, _snmp(text, template.name or ""))
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x the pure-Python parser
 _PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
 
@@ -228,7 +229,7 @@ def _netconf(text: str, platform: Platform) -> str:
 
 def _snmp(text: str, template: str) -> tuple[SnmpSet, ...]:
     try:
-        items = yaml.safe_load(text) or []
+        items = yaml.load(text, Loader=_YAML_LOADER) or []
     except yaml.YAMLError as exc:
         raise RenderError(f"template {template} rendered no YAML list: {exc}") from None
     sets: list[SnmpSet] = []

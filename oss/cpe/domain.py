@@ -94,15 +94,15 @@ def normalise_serial(raw: object) -> str:
 
 def normalise_mac(raw: object) -> str:
     """A MAC-48 as stored: lower case, colon separated (``00:1a:2b:3c:4d:5e``); any netaddr form is accepted,
-    multicast and all-zero addresses are not (a CPE's interface address is unicast)."""
+    a multicast address is not (a CPE's interface address is unicast)."""
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidMac(f"A MAC address is a string, not {raw!r}.")
     try:
         eui = netaddr.EUI(raw.strip(), version=48)
     except (netaddr.AddrFormatError, TypeError, ValueError):
         raise InvalidMac(f"{raw!r} is not a MAC-48 address.") from None
-    if int(eui) == 0 or eui.words[0] & 1:
-        raise InvalidMac(f"{raw!r} is not a unicast MAC address (all zeros or multicast).")
+    if eui.words[0] & 1:
+        raise InvalidMac(f"{raw!r} is a multicast MAC address, not a device's (unicast) one.")
     eui.dialect = netaddr.mac_unix_expanded
     return str(eui).lower()
 

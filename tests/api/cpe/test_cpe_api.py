@@ -95,7 +95,7 @@ def test_serial_and_mac_are_validated_and_unique(client: TestClient) -> None:
     new_unit(client, model["id"], 1)
     base = {"modelId": model["id"], "warehouseId": WAREHOUSE}
     bad_mac = client.post(f"{BASE}/cpeUnit", json={**base, "serialNumber": "SNX1", "macAddress": "zz:00:00:00:00:01"})
-    assert bad_mac.status_code == 400 and bad_mac.json()["code"] == "INVALID_MAC", bad_mac.text
+    assert bad_mac.status_code == 400 and "macAddress" in bad_mac.json()["message"], bad_mac.text
     multicast = client.post(f"{BASE}/cpeUnit", json={**base, "serialNumber": "SNX1", "macAddress": "01:00:5e:00:00:01"})
     assert multicast.status_code == 400, multicast.text
     same_serial = client.post(f"{BASE}/cpeUnit", json={**base, "serialNumber": "sn000001", "macAddress": "02:00:00:00:09:09"})

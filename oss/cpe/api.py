@@ -33,7 +33,11 @@ QUERY_CONTRACTS = {
 # Races lost at the database answer as races lost at the check (server.errors maps them by name).
 CONSTRAINT_ERRORS.update(
     {
-        MODEL_UNIQUE_CONSTRAINT: (409, "CPE_MODEL_TAKEN", "A CPE model of that manufacturer and model was created concurrently."),
+        MODEL_UNIQUE_CONSTRAINT: (
+            409,
+            "CPE_MODEL_TAKEN",
+            "A CPE model of that manufacturer and model was created concurrently.",
+        ),
         SERIAL_UNIQUE_CONSTRAINT: (409, "CPE_SERIAL_TAKEN", "A CPE unit with that serial was created concurrently."),
         MAC_UNIQUE_CONSTRAINT: (409, "CPE_MAC_TAKEN", "A CPE unit with that MAC address was created concurrently."),
         STOCK_UNIQUE_CONSTRAINT: (409, "CONCURRENT_UPDATE", "The stock level was created concurrently; retry."),

@@ -87,7 +87,8 @@ def normalise_serial(raw: object) -> str:
     serial = raw.strip().upper()
     if not SERIAL_RE.match(serial):
         raise InvalidSerial(
-            f"Serial {raw!r} is not valid: 3 to 64 letters, digits, '.', '_', '/' or '-', starting with a letter or digit."
+            f"Serial {raw!r} is not valid: 3 to 64 letters, digits, '.', '_', '/' or '-', "
+            "starting with a letter or digit."
         )
     return serial
 

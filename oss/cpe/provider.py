@@ -95,7 +95,9 @@ class CpeProvider:
             description=f"CPE model {row.model_id} in stock at warehouse site {row.warehouse_id}",
         )
 
-    def _stock(self, session: Session, request: ItemRequest, model_id: str | None, warehouse_id: str | None) -> CpeStockRow | None:
+    def _stock(
+        self, session: Session, request: ItemRequest, model_id: str | None, warehouse_id: str | None
+    ) -> CpeStockRow | None:
         stock = service.stock_for(session, request.pool_id, model_id, warehouse_id)
         if request.pool_id is not None:
             if stock is None:

@@ -162,13 +162,18 @@ def _locked(session: Session, model_id: str, warehouse_id: str) -> CpeStockRow |
 
 def lock_stock_by_id(session: Session, stock_id: str) -> CpeStockRow | None:
     statement = (
-        select(CpeStockRow).where(CpeStockRow.id == stock_id).with_for_update().execution_options(populate_existing=True)
+        select(CpeStockRow)
+        .where(CpeStockRow.id == stock_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return session.execute(statement).scalar_one_or_none()
 
 
 def lock_unit(session: Session, unit_id: str) -> CpeUnitRow | None:
-    statement = select(CpeUnitRow).where(CpeUnitRow.id == unit_id).with_for_update().execution_options(populate_existing=True)
+    statement = (
+        select(CpeUnitRow).where(CpeUnitRow.id == unit_id).with_for_update().execution_options(populate_existing=True)
+    )
     return session.execute(statement).scalar_one_or_none()
 
 
@@ -177,7 +182,9 @@ def unit_by_serial(session: Session, serial: str) -> CpeUnitRow | None:
 
 
 def lock_hold(session: Session, hold_id: str) -> CpeHoldRow | None:
-    statement = select(CpeHoldRow).where(CpeHoldRow.id == hold_id).with_for_update().execution_options(populate_existing=True)
+    statement = (
+        select(CpeHoldRow).where(CpeHoldRow.id == hold_id).with_for_update().execution_options(populate_existing=True)
+    )
     return session.execute(statement).scalar_one_or_none()
 
 

@@ -178,32 +178,38 @@ def _text(document: Mapping[str, Any], key: str, *, required: bool = True, max_l
 
 def create_model(uow: UnitOfWork, document: Mapping[str, Any]) -> ModelData:
     """A CPE model: manufacturer and model (unique together), a display name."""
+    with uow as tx:
+        model = create_model_in(tx.session, document)
+        tx.commit()
+    return model
+
+
+def create_model_in(session: Session, document: Mapping[str, Any]) -> ModelData:
+    """``create_model`` in the caller's transaction (the API and the importer)."""
     manufacturer = str(_text(document, "manufacturer"))
     model_name = str(_text(document, "model"))
     name = _text(document, "name", required=False, max_length=255) or f"{manufacturer} {model_name}"
     now = clock.now()
-    with uow as tx:
-        taken = tx.session.execute(
-            select(CpeModelRow.id).where(CpeModelRow.manufacturer == manufacturer, CpeModelRow.model == model_name)
-        ).first()
-        if taken:
-            raise CpeModelTaken(f"CPE model {manufacturer} {model_name} exists already (id {taken[0]}).")
-        row = CpeModelRow(
-            id=new_id(),
-            manufacturer=manufacturer,
-            model=model_name,
-            name=name,
-            description=document.get("description"),
-            created_at=now,
-            updated_at=now,
-        )
-        tx.session.add(row)
-        tx.session.flush()
-        model = model_data(row)
-        events.publish(
-            tx.session, api=API, event_type=MODEL_CREATE_EVENT, resource=mapping.model_json(model), payload_key="cpeModel"
-        )
-        tx.commit()
+    taken = session.execute(
+        select(CpeModelRow.id).where(CpeModelRow.manufacturer == manufacturer, CpeModelRow.model == model_name)
+    ).first()
+    if taken:
+        raise CpeModelTaken(f"CPE model {manufacturer} {model_name} exists already (id {taken[0]}).")
+    row = CpeModelRow(
+        id=new_id(),
+        manufacturer=manufacturer,
+        model=model_name,
+        name=name,
+        description=document.get("description"),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    model = model_data(row)
+    events.publish(
+        session, api=API, event_type=MODEL_CREATE_EVENT, resource=mapping.model_json(model), payload_key="cpeModel"
+    )
     return model
 
 
@@ -257,7 +263,9 @@ def adjust_stock(session: Session, stock: CpeStockRow, *, in_stock: int = 0, hel
 
 def _publish_low(session: Session, stock: CpeStockRow) -> None:
     level = stock_data(stock)
-    logger.info("low stock: %s (%d available, threshold %d)", _describe(session, stock), level.available, level.threshold)
+    logger.info(
+        "low stock: %s (%d available, threshold %d)", _describe(session, stock), level.available, level.threshold
+    )
     events.publish(
         session, api=API, event_type=STOCK_LOW_EVENT, resource=mapping.stock_json(level), payload_key="stockLevel"
     )
@@ -347,7 +355,11 @@ def _set_threshold(session: Session, stock: CpeStockRow, threshold: int) -> Stoc
         session.flush()
         level = stock_data(stock)
         events.publish(
-            session, api=API, event_type=STOCK_CHANGE_EVENT, resource=mapping.stock_json(level), payload_key="stockLevel"
+            session,
+            api=API,
+            event_type=STOCK_CHANGE_EVENT,
+            resource=mapping.stock_json(level),
+            payload_key="stockLevel",
         )
         if level.low and not was_low:
             _publish_low(session, stock)
@@ -417,7 +429,9 @@ def add_unit_in(session: Session, new: NewUnit, binding: Binding) -> UnitData:
     adjust_stock(session, stock, in_stock=1)
     _history(session, row, None, IN_STOCK, binding, now)
     unit = unit_data(row)
-    events.publish(session, api=API, event_type=UNIT_CREATE_EVENT, resource=mapping.unit_json(unit), payload_key="cpeUnit")
+    events.publish(
+        session, api=API, event_type=UNIT_CREATE_EVENT, resource=mapping.unit_json(unit), payload_key="cpeUnit"
+    )
     return unit
 
 
@@ -482,7 +496,9 @@ def _move(session: Session, row: CpeUnitRow, target: str, binding: Binding, **fi
     _history(session, row, previous, target, binding, now)
     _sync_resource(session, row)
     unit = unit_data(row)
-    events.publish(session, api=API, event_type=UNIT_STATE_EVENT, resource=mapping.unit_json(unit), payload_key="cpeUnit")
+    events.publish(
+        session, api=API, event_type=UNIT_STATE_EVENT, resource=mapping.unit_json(unit), payload_key="cpeUnit"
+    )
     return unit
 
 
@@ -682,7 +698,8 @@ def _pick(uow: UnitOfWork, serial: str, item_id: str | None, hold_id: str | None
             raise CpeHoldNotFound(f"No CPE hold for {'reservation item' if item_id else 'id'} {item_id or hold_id!r}.")
         if hold.state == RELEASED or hold.picked >= hold.quantity:
             raise HoldExhausted(
-                f"CPE hold {hold.id} is {hold.state} with {hold.picked} of {hold.quantity} picked: nothing left to pick.",
+                f"CPE hold {hold.id} is {hold.state} with {hold.picked} of {hold.quantity} picked: "
+                "nothing left to pick.",
                 details={"holdState": hold.state, "quantity": hold.quantity, "picked": hold.picked},
             )
         unit = repository.unit_by_serial(session, serial)
@@ -719,7 +736,9 @@ def _pick(uow: UnitOfWork, serial: str, item_id: str | None, hold_id: str | None
 # --- holds (the provider's half, in the reservation's transaction) ----------------------------------------
 
 
-def stock_for(session: Session, pool_id: str | None, model_id: str | None, warehouse_id: str | None) -> CpeStockRow | None:
+def stock_for(
+    session: Session, pool_id: str | None, model_id: str | None, warehouse_id: str | None
+) -> CpeStockRow | None:
     """The stock row a reservation item names (by pool id, or model and warehouse), unlocked; None when none."""
     if pool_id is not None:
         return session.get(CpeStockRow, pool_id)
@@ -812,6 +831,7 @@ __all__ = [
     "change_state",
     "commit_hold",
     "create_model",
+    "create_model_in",
     "create_unit",
     "hold_stock",
     "list_history",

@@ -44,13 +44,15 @@ def _model(api: httpx.Client, model: str) -> str:
 
 def _units(api: httpx.Client, model_id: str, count: int, warehouse: str, first: int = 1) -> None:
     for n in range(first, first + count):
-        body = {"modelId": model_id, "serialNumber": f"RACE{n:05d}", "macAddress": f"02:aa:00:00:{n // 256:02x}:{n % 256:02x}",
-                "warehouseId": warehouse}  # fmt: skip
+        mac = f"02:aa:00:00:{n // 256:02x}:{n % 256:02x}"
+        body = {"modelId": model_id, "serialNumber": f"RACE{n:05d}", "macAddress": mac, "warehouseId": warehouse}
         created = api.post(f"{BASE}/cpeUnit", json=body)
         assert created.status_code == 201, created.text
 
 
-def _race(live_server: LiveServer, request: Callable[[httpx.Client, int], httpx.Response]) -> list[tuple[int, dict[str, Any]]]:
+def _race(
+    live_server: LiveServer, request: Callable[[httpx.Client, int], httpx.Response]
+) -> list[tuple[int, dict[str, Any]]]:
     barrier = threading.Barrier(CLIENTS, timeout=TIMEOUT_S)
 
     def one(slot: int) -> tuple[int, dict[str, Any]]:
@@ -67,7 +69,11 @@ def _race(live_server: LiveServer, request: Callable[[httpx.Client, int], httpx.
 def _hold(model_id: str, warehouse: str) -> Callable[[httpx.Client, int], httpx.Response]:
     item = {"@type": "CpeReservationItem", "quantity": 1, "modelId": model_id, "warehouseId": warehouse}
     return lambda client, slot: client.post(
-        f"{RP}/reservation", json={"reservationItem": [item], "relatedEntity": [{"id": f"order-{slot}", "@referredType": "ProductOrderItem", "role": "orderItem"}]}
+        f"{RP}/reservation",
+        json={
+            "reservationItem": [item],
+            "relatedEntity": [{"id": f"order-{slot}", "@referredType": "ProductOrderItem", "role": "orderItem"}],
+        },
     )
 
 
@@ -85,7 +91,9 @@ def _stock(engine: Engine, model_id: str, warehouse: str) -> tuple[int, int, int
             )
         )
         holds = connection.execute(
-            select(CpeHoldRow.quantity, CpeHoldRow.picked).where(CpeHoldRow.stock_id == row.id, CpeHoldRow.state != "released")
+            select(CpeHoldRow.quantity, CpeHoldRow.picked).where(
+                CpeHoldRow.stock_id == row.id, CpeHoldRow.state != "released"
+            )
         ).all()
     return row.in_stock, row.held, int(counted_stock or 0), sum(q - p for q, p in holds)
 

@@ -20,9 +20,7 @@ def new_model(client: TestClient, manufacturer: str = "Acme", model: str = "HG-1
     return dict(response.json())
 
 
-def new_unit(
-    client: TestClient, model_id: str, n: int, warehouse: str = WAREHOUSE, **extra: Any
-) -> dict[str, Any]:
+def new_unit(client: TestClient, model_id: str, n: int, warehouse: str = WAREHOUSE, **extra: Any) -> dict[str, Any]:
     body = {
         "modelId": model_id,
         "serialNumber": f"SN{n:06d}",

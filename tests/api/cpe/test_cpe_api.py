@@ -10,7 +10,20 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from common.events import OutboxEvent
-from tests.api.cpe.helpers_cpe import BASE, MERGE, RI, RP, WAREHOUSE, item, move, new_model, new_unit, pick, reserve, stock
+from tests.api.cpe.helpers_cpe import (
+    BASE,
+    MERGE,
+    RI,
+    RP,
+    WAREHOUSE,
+    item,
+    move,
+    new_model,
+    new_unit,
+    pick,
+    reserve,
+    stock,
+)
 
 
 def _events(engine: Engine, event_type: str) -> list[dict[str, Any]]:
@@ -98,7 +111,9 @@ def test_serial_and_mac_are_validated_and_unique(client: TestClient) -> None:
     assert bad_mac.status_code == 400 and "macAddress" in bad_mac.json()["message"], bad_mac.text
     multicast = client.post(f"{BASE}/cpeUnit", json={**base, "serialNumber": "SNX1", "macAddress": "01:00:5e:00:00:01"})
     assert multicast.status_code == 400, multicast.text
-    same_serial = client.post(f"{BASE}/cpeUnit", json={**base, "serialNumber": "sn000001", "macAddress": "02:00:00:00:09:09"})
+    same_serial = client.post(
+        f"{BASE}/cpeUnit", json={**base, "serialNumber": "sn000001", "macAddress": "02:00:00:00:09:09"}
+    )
     assert same_serial.status_code == 409 and same_serial.json()["code"] == "CPE_SERIAL_TAKEN", same_serial.text
     same_mac = client.post(f"{BASE}/cpeUnit", json={**base, "serialNumber": "SNX2", "macAddress": "0200.0000.0001"})
     assert same_mac.status_code == 409 and same_mac.json()["code"] == "CPE_MAC_TAKEN", same_mac.text

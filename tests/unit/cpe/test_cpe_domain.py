@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from oss.cpe import domain
@@ -17,7 +19,7 @@ def test_every_state_has_a_tmf639_status_of_the_v4_enumerations() -> None:
 
 def test_the_lifecycle_of_the_issue_is_a_path_of_the_graph() -> None:
     path = ["inStock", "reserved", "allocated", "shipped", "installed", "active", "returned", "refurbished", "inStock"]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in itertools.pairwise(path):
         domain.check_transition("SN1", current, target)
     for final in ("rma", "scrapped"):
         domain.check_transition("SN1", "returned", final)
@@ -26,7 +28,13 @@ def test_the_lifecycle_of_the_issue_is_a_path_of_the_graph() -> None:
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [("inStock", "installed"), ("inStock", "allocated"), ("reserved", "shipped"), ("active", "inStock"), ("scrapped", "inStock")],
+    [
+        ("inStock", "installed"),
+        ("inStock", "allocated"),
+        ("reserved", "shipped"),
+        ("active", "inStock"),
+        ("scrapped", "inStock"),
+    ],
 )
 def test_a_transition_outside_the_graph_names_the_current_state(current: str, target: str) -> None:
     with pytest.raises(InvalidTransition) as refused:
@@ -49,7 +57,9 @@ def test_a_mac_is_stored_in_one_form(raw: str, stored: str) -> None:
     assert domain.normalise_mac(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["", "zz:00:00:00:00:01", "00:1a:2b:3c:4d", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", 42])
+@pytest.mark.parametrize(
+    "raw", ["", "zz:00:00:00:00:01", "00:1a:2b:3c:4d", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", 42]
+)
 def test_a_bad_or_multicast_mac_is_refused(raw: object) -> None:
     with pytest.raises(InvalidMac):
         domain.normalise_mac(raw)

@@ -3,12 +3,16 @@ quote time through TMF685, picking, swap at install, stock levels and the low-st
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from common import clock
 from common.events import OutboxEvent
 from tests.api.cpe.helpers_cpe import (
     BASE,
@@ -250,3 +254,60 @@ def test_lists_filter_page_and_project(client: TestClient) -> None:
     assert set(page.json()[0]) == {"id", "href", "@type", "serialNumber"}
     assert client.get(f"{BASE}/cpeModel?manufacturer=Acme").json()[0]["id"] == model["id"]
     assert client.get(f"{BASE}/cpeUnit?state=bogus").status_code == 400
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[clock.FixedClock]:
+    fixed = clock.FixedClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    previous = clock.set_clock(fixed)
+    yield fixed
+    clock.set_clock(previous)
+
+
+def test_an_expired_hold_gives_its_count_and_picked_units_back(
+    client: TestClient, fixed_clock: clock.FixedClock
+) -> None:
+    from oss.reservation import expire_due_reservations
+    from server import deps
+
+    model = new_model(client)
+    for n in (1, 2, 3):
+        new_unit(client, model["id"], n)
+    reservation = reserve(client, item(model["id"], 3)).json()
+    assert pick(client, "SN000001", reservation).status_code == 201
+    assert stock(client, model["id"])["available"] == 0
+    fixed_clock.advance(timedelta(days=2))
+    assert expire_due_reservations(deps.uow, fixed_clock.now()) == 1
+    level = stock(client, model["id"])
+    assert (level["inStock"], level["held"], level["available"]) == (3, 0, 3)
+    unit = client.get(f"{BASE}/cpeUnit?serialNumber=SN000001").json()[0]
+    assert unit["state"] == "inStock"
+    history = client.get(f"{BASE}/cpeUnit/{unit['id']}/history").json()
+    assert history[-1]["reason"] == "reservation expired" and history[-1]["fromState"] == "reserved"
+
+
+def test_a_cancelled_allocation_returns_the_unit_and_the_hold_counts_it_again(client: TestClient) -> None:
+    model = new_model(client)
+    unit = new_unit(client, model["id"], 1)
+    new_unit(client, model["id"], 2)
+    reservation = reserve(client, item(model["id"])).json()
+    pick(client, "SN000001", reservation)
+    assert client.patch(reservation["href"], json={"reservationState": "committed"}, headers=MERGE).status_code == 200
+    assert client.get(f"{BASE}/cpeUnit/{unit['id']}").json()["state"] == "allocated"
+    cancelled = move(client, unit["id"], "inStock", reason="order item cancelled")
+    assert cancelled.status_code == 201, cancelled.text
+    level = stock(client, model["id"])
+    assert (level["inStock"], level["held"], level["available"]) == (2, 1, 1)
+    # The committed hold picks again, and its new unit is allocated at once.
+    again = pick(client, "SN000002", reservation)
+    assert again.status_code == 201 and again.json()["unit"]["state"] == "allocated", again.text
+
+
+def test_a_unit_every_hold_counts_cannot_leave_stock_unpicked(client: TestClient) -> None:
+    model = new_model(client)
+    unit = new_unit(client, model["id"], 1)
+    assert reserve(client, item(model["id"])).status_code == 201
+    refused = move(client, unit["id"], "scrapped")
+    assert refused.status_code == 409 and refused.json()["code"] == "CPE_OUT_OF_STOCK", refused.text
+    assert client.get(f"{BASE}/cpeUnit/{unit['id']}").json()["state"] == "inStock"
+    assert client.get(f"{RI}/resource/{unit['id']}").status_code == 404  # rolled back with the refusal

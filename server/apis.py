@@ -49,6 +49,14 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="resourcePool:read",
     ),
     ApiEntry(
+        name="cpeInventory",
+        title="Provisio CPE Inventory v1",
+        spec="cpe.yaml",
+        base_path="/provisio/cpe/v1",
+        module="oss.cpe.api",
+        read_scope="cpeInventory:read",
+    ),
+    ApiEntry(
         name="audit",
         title="Provisio Audit and Event Operations v1",
         spec="audit.yaml",

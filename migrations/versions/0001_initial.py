@@ -541,11 +541,139 @@ def upgrade() -> None:
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.create_index("ix_number_history_number_id_id", ["number_id", "id"], unique=False)
 
+    # CPE (oss/cpe)
+    op.create_table(
+        "cpe_model",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("manufacturer", sa.String(length=128), nullable=False),
+        sa.Column("model", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_model")),
+        sa.UniqueConstraint("manufacturer", "model", name="uq_cpe_model_manufacturer_model"),
+    )
+    op.create_table(
+        "cpe_stock",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("model_id", sa.String(length=36), nullable=False),
+        sa.Column("warehouse_id", sa.String(length=128), nullable=False),
+        sa.Column("in_stock", sa.Integer(), nullable=False),
+        sa.Column("held", sa.Integer(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_id"], ["cpe_model.id"], name=op.f("fk_cpe_stock_model_id_cpe_model"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_stock")),
+        sa.UniqueConstraint("model_id", "warehouse_id", name="uq_cpe_stock_model_warehouse"),
+    )
+    with op.batch_alter_table("cpe_stock", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cpe_stock_warehouse_id"), ["warehouse_id"], unique=False)
+    op.create_table(
+        "cpe_hold",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("stock_id", sa.String(length=36), nullable=False),
+        sa.Column("reservation_id", sa.String(length=64), nullable=False),
+        sa.Column("reservation_item_id", sa.String(length=64), nullable=False),
+        sa.Column("order_item_id", sa.String(length=128), nullable=True),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("picked", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("hold_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["stock_id"], ["cpe_stock.id"], name=op.f("fk_cpe_hold_stock_id_cpe_stock"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_hold")),
+        sa.UniqueConstraint("reservation_item_id", name=op.f("uq_cpe_hold_reservation_item_id")),
+    )
+    with op.batch_alter_table("cpe_hold", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cpe_hold_reservation_id"), ["reservation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cpe_hold_stock_id"), ["stock_id"], unique=False)
+    op.create_table(
+        "cpe_unit",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("model_id", sa.String(length=36), nullable=False),
+        sa.Column("serial", sa.String(length=64), nullable=False),
+        sa.Column("mac", sa.String(length=17), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("warehouse_id", sa.String(length=128), nullable=False),
+        sa.Column("hold_id", sa.String(length=36), nullable=True),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("order_item_id", sa.String(length=128), nullable=True),
+        sa.Column("carrier", sa.String(length=64), nullable=True),
+        sa.Column("tracking_reference", sa.String(length=128), nullable=True),
+        sa.Column("customer_site_id", sa.String(length=128), nullable=True),
+        sa.Column("port_id", sa.String(length=128), nullable=True),
+        sa.Column("has_resource", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hold_id"], ["cpe_hold.id"], name=op.f("fk_cpe_unit_hold_id_cpe_hold"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["model_id"], ["cpe_model.id"], name=op.f("fk_cpe_unit_model_id_cpe_model"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_unit")),
+        sa.UniqueConstraint("mac", name="uq_cpe_unit_mac"),
+        sa.UniqueConstraint("serial", name="uq_cpe_unit_serial"),
+    )
+    with op.batch_alter_table("cpe_unit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cpe_unit_customer_site_id"), ["customer_site_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cpe_unit_hold_id"), ["hold_id"], unique=False)
+        batch_op.create_index("ix_cpe_unit_model_warehouse_state", ["model_id", "warehouse_id", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cpe_unit_order_item_id"), ["order_item_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cpe_unit_reservation_id"), ["reservation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cpe_unit_state"), ["state"], unique=False)
+    op.create_table(
+        "cpe_unit_history",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("unit_id", sa.String(length=36), nullable=False),
+        sa.Column("serial", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("from_state", sa.String(length=16), nullable=True),
+        sa.Column("to_state", sa.String(length=16), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("reason", sa.String(length=255), nullable=True),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("hold_id", sa.String(length=64), nullable=True),
+        sa.Column("order_item_id", sa.String(length=128), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["cpe_unit.id"], name=op.f("fk_cpe_unit_history_unit_id_cpe_unit"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_unit_history")),
+    )
+    with op.batch_alter_table("cpe_unit_history", schema=None) as batch_op:
+        batch_op.create_index("ix_cpe_unit_history_unit_id_id", ["unit_id", "id"], unique=False)
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("cpe_unit_history", schema=None) as batch_op:
+        batch_op.drop_index("ix_cpe_unit_history_unit_id_id")
+    op.drop_table("cpe_unit_history")
+    with op.batch_alter_table("cpe_unit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cpe_unit_state"))
+        batch_op.drop_index(batch_op.f("ix_cpe_unit_reservation_id"))
+        batch_op.drop_index(batch_op.f("ix_cpe_unit_order_item_id"))
+        batch_op.drop_index("ix_cpe_unit_model_warehouse_state")
+        batch_op.drop_index(batch_op.f("ix_cpe_unit_hold_id"))
+        batch_op.drop_index(batch_op.f("ix_cpe_unit_customer_site_id"))
+    op.drop_table("cpe_unit")
+    with op.batch_alter_table("cpe_hold", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cpe_hold_stock_id"))
+        batch_op.drop_index(batch_op.f("ix_cpe_hold_reservation_id"))
+    op.drop_table("cpe_hold")
+    with op.batch_alter_table("cpe_stock", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cpe_stock_warehouse_id"))
+    op.drop_table("cpe_stock")
+    op.drop_table("cpe_model")
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.drop_index("ix_number_history_number_id_id")
 

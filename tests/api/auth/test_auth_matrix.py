@@ -256,6 +256,77 @@ EXAMPLES.update(
 )
 
 
+# CPE (oss/cpe): a model and a unit in stock at a warehouse site.
+CPE = "/provisio/cpe/v1"
+
+
+def _cpe_model(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{CPE}/cpeModel", json={"manufacturer": "Matrix", "model": "M1"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "model": created.json()["id"]}
+
+
+def _cpe_unit(client: TestClient, engine: Engine) -> dict[str, str]:
+    model = _cpe_model(client, engine)["id"]
+    body = {"modelId": model, "serialNumber": "MATRIX1", "macAddress": "02:00:00:00:00:01", "warehouseId": "wh-1"}
+    created = client.post(f"{CPE}/cpeUnit", json=body)
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "model": model}
+
+
+def _cpe_stock(client: TestClient, engine: Engine) -> dict[str, str]:
+    model = _cpe_unit(client, engine)["model"]
+    level = client.get(f"{CPE}/stockLevel", params={"modelId": model})
+    assert level.status_code == 200 and level.json(), level.text
+    return {"id": level.json()[0]["id"], "model": model}
+
+
+def _cpe_hold(client: TestClient, engine: Engine) -> dict[str, str]:
+    model = _cpe_unit(client, engine)["model"]
+    item = {"@type": "CpeReservationItem", "quantity": 1, "modelId": model, "warehouseId": "wh-1"}
+    held = client.post(f"{RP}/reservation", json={"reservationItem": [item]})
+    assert held.status_code == 201, held.text
+    return {"item": held.json()["reservationItem"][0]["id"]}
+
+
+def _cpe_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
+    return _listener(client, _engine, base=CPE)
+
+
+EXAMPLES.update(
+    {
+        "listCpeModel": Example(200),
+        "createCpeModel": Example(201, body={"manufacturer": "Matrix", "model": "M1"}),
+        "retrieveCpeModel": Example(200, _cpe_model),
+        "listCpeUnit": Example(200),
+        "createCpeUnit": Example(
+            201,
+            _cpe_model,
+            body=lambda params: {
+                "modelId": params["model"],
+                "serialNumber": "MATRIX1",
+                "macAddress": "02:00:00:00:00:01",
+                "warehouseId": "wh-1",
+            },
+        ),
+        "retrieveCpeUnit": Example(200, _cpe_unit),
+        "listCpeUnitHistory": Example(200, _cpe_unit),
+        "createCpeStateChange": Example(201, _cpe_unit, body=lambda params: {"unit": params["id"], "state": "rma"}),
+        "createCpePick": Example(
+            201, _cpe_hold, body=lambda params: {"serialNumber": "MATRIX1", "reservationItemId": params["item"]}
+        ),
+        "listStockLevel": Example(200),
+        "createStockLevel": Example(
+            201, _cpe_model, body=lambda params: {"modelId": params["model"], "warehouseId": "wh-2", "threshold": 1}
+        ),
+        "retrieveStockLevel": Example(200, _cpe_stock),
+        "patchStockLevel": Example(200, _cpe_stock, body={"threshold": 3}, content_type=MERGE_PATCH),
+        "cpeInventory.retrieveListener": Example(200, _cpe_listener),
+        "cpeInventory.unregisterListener": Example(204, _cpe_listener),
+    }
+)
+
+
 def declared(operation: Operation) -> dict[str, Any]:
     item = _document(operation.api.spec)["paths"][operation.template]
     result: dict[str, Any] = item[operation.method.lower()]

@@ -19,8 +19,8 @@ RUN apt-get update \
 WORKDIR /app
 # Dependencies first, so that a code change does not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p server common oss bss simulators yangdata \
-    && touch server/__init__.py common/__init__.py oss/__init__.py bss/__init__.py simulators/__init__.py yangdata/__init__.py \
+RUN mkdir -p server common oss bss simulators \
+    && touch server/__init__.py common/__init__.py oss/__init__.py bss/__init__.py simulators/__init__.py \
     && pip install . \
     && pip uninstall -y provisio
 COPY . .

@@ -15,8 +15,8 @@ STAMP := $(VENV)/.installed
 PY := $(BIN)/python
 
 # Paths the linters and type checker look at (those that exist).
-CODE_DIRS := $(wildcard server common oss bss simulators yangdata bench migrations tests)
-TYPED_DIRS := $(wildcard server common oss bss simulators yangdata bench)
+CODE_DIRS := $(wildcard server common oss bss simulators bench migrations tests)
+TYPED_DIRS := $(wildcard server common oss bss simulators bench)
 
 # make run keeps its database and simulator state in the repo (gitignored), not in the user's home.
 PROVISIO_DATA_DIR ?= $(CURDIR)/.data

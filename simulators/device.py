@@ -1,7 +1,7 @@
 """The state of one simulated device, shared by its NETCONF server, SNMP agent and control API.
 
 Datastores hold RFC 7951 JSON (yangson raw data). Every change to ``running`` is validated against the
-YANG modules first (:mod:`yangdata.validate`), whoever makes it. The NETCONF-only state (locks,
+YANG modules first (:mod:`common.yang.validate`), whoever makes it. The NETCONF-only state (locks,
 dirty candidate, a pending confirmed commit, sessions) also lives here because ``reboot`` and the
 control API must be able to reset it.
 """
@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from common.yang.validate import ValidationFailed, validate_config
 from simulators.faults import FaultSet
 from simulators.profiles import PROFILES, Profile
-from yangdata.validate import ValidationFailed, validate_config
 
 __all__ = ["Device", "PendingConfirm", "SessionHandle", "ValidationFailed", "initial_config"]
 

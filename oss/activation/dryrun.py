@@ -2,9 +2,9 @@
 
 NETCONF (RFC 6241): running is read with ``<get-config>`` (the read-back the drivers use to verify,
 without locking anything), the rendered ``<edit-config>`` payload is applied to it *offline* by the
-RFC 6241 §7.2 engine the simulators run their datastores on (:mod:`yangdata.edit`: merge, replace,
+RFC 6241 §7.2 engine the simulators run their datastores on (:mod:`common.yang.edit`: merge, replace,
 create, delete, remove, default-operation merge/replace/none), the result is validated against the YANG
-modules (:mod:`yangdata.validate`, what a device with ``test-then-set`` does), and the answer is the
+modules (:mod:`common.yang.validate`, what a device with ``test-then-set`` does), and the answer is the
 payload plus a unified diff of running before/after. A writable-running device has no candidate to
 load into, and loading into a candidate would take its lock: offline, neither matters.
 
@@ -21,14 +21,14 @@ from typing import Any
 
 from lxml import etree
 
+from common.yang.edit import apply_edit, prune
+from common.yang.errors import RpcError as ServerRpcError
+from common.yang.model import data_model
+from common.yang.validate import ValidationFailed, validate_config
+from common.yang.xmlcodec import DecodeError, UnknownElement, from_xml, to_xml, top_level_child
 from oss.activation.drivers import xmlconfig
 from oss.activation.drivers.base import Driver, RpcError, Varbind
 from oss.activation.rendering.render import NetconfPayload, Payload, SnmpPayload, SnmpSet
-from yangdata.edit import apply_edit, prune
-from yangdata.errors import RpcError as ServerRpcError
-from yangdata.model import data_model
-from yangdata.validate import ValidationFailed, validate_config
-from yangdata.xmlcodec import DecodeError, UnknownElement, from_xml, to_xml, top_level_child
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 _PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)

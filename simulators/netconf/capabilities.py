@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from common.yang.model import modules
 from simulators.profiles import Profile
-from yangdata.model import modules
 
 BASE_1_0 = "urn:ietf:params:netconf:base:1.0"
 BASE_1_1 = "urn:ietf:params:netconf:base:1.1"

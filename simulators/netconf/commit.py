@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from common.yang.validate import ValidationFailed, validate_config
 from simulators.device import PendingConfirm
 from simulators.faults import FaultKind
 from simulators.netconf.common import RpcContext, check_not_locked, child, require, text_param
 from simulators.netconf.errors import from_validation, invalid_value, operation_failed
-from yangdata.validate import ValidationFailed, validate_config
 
 if TYPE_CHECKING:
     from simulators.device import Device

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from yangdata.errors import NC, NC_NS, RpcError
-from yangdata.validate import ValidationFailed
+from common.yang.errors import NC, NC_NS, RpcError
+from common.yang.validate import ValidationFailed
 
 __all__ = ["NC", "NC_NS", "RpcError", "RpcErrors"]
 

@@ -9,6 +9,9 @@ from typing import Any
 
 from lxml import etree
 
+from common.yang.edit import apply_edit
+from common.yang.validate import ValidationFailed, validate_config
+from common.yang.xmlcodec import DecodeError, UnknownElement, from_xml, to_xml
 from simulators.faults import FaultKind
 from simulators.netconf.commit import apply_to_running, commit_guard
 from simulators.netconf.common import (
@@ -35,9 +38,6 @@ from simulators.netconf.errors import (
 )
 from simulators.netconf.state import with_state
 from simulators.netconf.subtree import apply_subtree_filter
-from yangdata.edit import apply_edit
-from yangdata.validate import ValidationFailed, validate_config
-from yangdata.xmlcodec import DecodeError, UnknownElement, from_xml, to_xml
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from pysnmp.proto.api import v2c
 from pysnmp.proto.mpmod.rfc3412 import ScopedPDU, SNMPv3Message
 from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 
+from common.yang.validate import ValidationFailed
 from simulators.faults import FaultKind
 from simulators.snmp import mib, setops, usm
-from yangdata.validate import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -33,6 +33,7 @@ from typing import Any
 from pyasn1.type.base import Asn1Item
 from pysnmp.proto import rfc1902
 
+from common.yang.model import data_model
 from simulators.snmp import mib
 from simulators.snmp.mib import (
     ACTIVE,
@@ -43,7 +44,6 @@ from simulators.snmp.mib import (
     OID,
     PendingVlanRow,
 )
-from yangdata.model import data_model
 
 _INTEGER = rfc1902.Integer32().tagSet
 _OCTETS = rfc1902.OctetString().tagSet

@@ -23,11 +23,11 @@ import jinja2
 import yaml
 from lxml import etree
 
+from common.yang.model import module_by_name, module_by_namespace
 from oss.activation.drivers.base import SnmpType, Varbind
 from oss.activation.rendering.errors import PayloadInvalid, RenderError, UnsupportedService
 from oss.activation.rendering.inputs import DeviceInput, ServiceInput
 from oss.activation.rendering.validate import validate_netconf_payload
-from yangdata.model import module_by_name, module_by_namespace
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"

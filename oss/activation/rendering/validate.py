@@ -1,8 +1,8 @@
 """The rendered NETCONF payload against the YANG modules the devices serve.
 
 No second validator: the payload is applied, as ``<edit-config>`` merge, to an empty datastore by the
-very engine the simulators run (:mod:`yangdata.edit`), and the result is validated by the simulators'
-own YANG validation (:mod:`yangdata.validate`: yangson over the real ietf-interfaces, ietf-ip,
+very engine the simulators run (:mod:`common.yang.edit`), and the result is validated by the simulators'
+own YANG validation (:mod:`common.yang.validate`: yangson over the real ietf-interfaces, ietf-ip,
 iana-if-type and provisio-vlan modules). A payload therefore has to be valid on its own: every leafref
 it makes (a VLAN member) points at something it also carries.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from lxml import etree
 
+from common.yang.edit import apply_edit
+from common.yang.validate import ValidationFailed, validate_config
 from oss.activation.rendering.errors import PayloadInvalid
-from yangdata.edit import apply_edit
-from yangdata.validate import ValidationFailed, validate_config
 
 
 def validate_netconf_payload(config: etree._Element) -> None:

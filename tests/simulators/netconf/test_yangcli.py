@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from common.yang.model import yang_search_path
 from tests.simulators.netconf.conftest import PASSWORD, USER, Sim, vlans_of
-from yangdata.model import yang_search_path
 
 pytestmark = [
     pytest.mark.independent,

@@ -29,9 +29,9 @@ from yangson.schemanode import (
     ListNode,
 )
 
-from yangdata.errors import NC, RpcError
-from yangdata.model import data_model, module_by_namespace
-from yangdata.xmlcodec import DecodeError, decode_leaf, prefixed, schema_child
+from common.yang.errors import NC, RpcError
+from common.yang.model import data_model, module_by_namespace
+from common.yang.xmlcodec import DecodeError, decode_leaf, prefixed, schema_child
 
 OPERATION_ATTR = NC + "operation"
 OPERATIONS = frozenset({"merge", "replace", "create", "delete", "remove"})

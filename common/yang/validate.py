@@ -23,7 +23,7 @@ from yangson.exceptions import (
 )
 from yangson.schemanode import InternalNode, ListNode, SchemaNode
 
-from yangdata.model import data_model, module_by_name
+from common.yang.model import data_model, module_by_name
 
 logger = logging.getLogger(__name__)
 

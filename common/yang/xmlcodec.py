@@ -2,7 +2,7 @@
 
 yangson's own XML support writes identityrefs as ``module:name`` without declaring a prefix and cannot
 resolve XML prefixes, so NETCONF needs its own codec: leaves are parsed with yangson's types, namespaces
-and identityref prefixes come from :mod:`yangdata.model`.
+and identityref prefixes come from :mod:`common.yang.model`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from yangson.schemanode import (
     TerminalNode,
 )
 
-from yangdata.model import data_model, module_by_name, module_by_namespace
+from common.yang.model import data_model, module_by_name, module_by_namespace
 
 RawValue = Any
 

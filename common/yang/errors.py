@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from yangdata.model import modules
+from common.yang.model import modules
 
 NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 NC = f"{{{NC_NS}}}"

@@ -49,6 +49,14 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="resourcePool:read",
     ),
     ApiEntry(
+        name="geographicSiteManagement",
+        title="TMF674 Geographic Site Management v4",
+        spec="geographic_site.yaml",
+        base_path="/tmf-api/geographicSiteManagement/v4",  # the file writes it with a trailing "/", see the YAML
+        module="oss.site.api",
+        read_scope="geographicSite:read",
+    ),
+    ApiEntry(
         name="audit",
         title="Provisio Audit and Event Operations v1",
         spec="audit.yaml",

@@ -38,6 +38,8 @@ SCOPES: dict[str, str] = {
     "numberInventory:write": "Create pools and blocks; change numbers' states",
     "resourcePool:read": "Read TMF685 pools, reservations and availability; listen to reservation events (hub)",
     "resourcePool:write": "Create TMF685 reservations; commit, release, extend and transfer them",
+    "geographicSite:read": "Read TMF674 geographic sites; listen to their events (hub)",
+    "geographicSite:write": "Create, change and delete TMF674 geographic sites",
     "audit:read": "Read the audit trail",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
     "steps:admin": "See durable steps and sweepers; retry dead steps",
@@ -48,7 +50,7 @@ SCOPES: dict[str, str] = {
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
-    "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read"),
+    "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read", "geographicSite:read"),
     "operator": (
         "resourceInventory:read",
         "resourceInventory:write",
@@ -57,6 +59,8 @@ DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
         "resourcePool:read",
         "resourcePool:write",
         "audit:read",
+        "geographicSite:read",
+        "geographicSite:write",
     ),
     "admin": tuple(SCOPES),
 }

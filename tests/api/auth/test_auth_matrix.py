@@ -256,6 +256,35 @@ EXAMPLES.update(
 )
 
 
+# Physical inventory (oss/site): TMF674 geographic sites.
+SITES = "/tmf-api/geographicSiteManagement/v4"
+
+
+def _site(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{SITES}/geographicSite", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _site_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{SITES}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+EXAMPLES.update(
+    {
+        "listGeographicSite": Example(200),
+        "createGeographicSite": Example(201, body={"name": "matrix"}),
+        "retrieveGeographicSite": Example(200, _site),
+        "patchGeographicSite": Example(200, _site, body={"status": "active"}, content_type=MERGE_PATCH),
+        "deleteGeographicSite": Example(204, _site),
+        "geographicSiteManagement.retrieveListener": Example(200, _site_listener),
+        "geographicSiteManagement.unregisterListener": Example(204, _site_listener),
+    }
+)
+
+
 def declared(operation: Operation) -> dict[str, Any]:
     item = _document(operation.api.spec)["paths"][operation.template]
     result: dict[str, Any] = item[operation.method.lower()]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
@@ -134,6 +135,42 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_subscription_api"), ["api"], unique=False)
+
+    op.create_table(
+        "geographic_site",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("latitude", sa.Float(), nullable=True),
+        sa.Column("longitude", sa.Float(), nullable=True),
+        sa.Column(
+            "point",
+            sa.String(length=80).with_variant(
+                Geometry(
+                    geometry_type="POINT",
+                    srid=4326,
+                    dimension=2,
+                    spatial_index=False,
+                    from_text="ST_GeomFromEWKT",
+                    name="geometry",
+                ),
+                "postgresql",
+            ),
+            nullable=True,
+        ),
+        sa.Column("document", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_geographic_site")),
+    )
+    with op.batch_alter_table("geographic_site", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_geographic_site_code"), ["code"], unique=False)
+        batch_op.create_index("ix_geographic_site_latitude_longitude", ["latitude", "longitude"], unique=False)
+        batch_op.create_index(batch_op.f("ix_geographic_site_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_geographic_site_status"), ["status"], unique=False)
 
     op.create_table(
         "idempotency_key",
@@ -634,6 +671,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_idempotency_key_expires_at")
 
     op.drop_table("idempotency_key")
+    with op.batch_alter_table("geographic_site", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_geographic_site_status"))
+        batch_op.drop_index(batch_op.f("ix_geographic_site_name"))
+        batch_op.drop_index("ix_geographic_site_latitude_longitude")
+        batch_op.drop_index(batch_op.f("ix_geographic_site_code"))
+
+    op.drop_table("geographic_site")
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscription_api"))
 

@@ -57,6 +57,14 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="geographicSite:read",
     ),
     ApiEntry(
+        name="dcim",
+        title="Provisio DCIM v1",
+        spec="dcim.yaml",
+        base_path="/provisio/dcim/v1",
+        module="oss.site.dcim_api",
+        read_scope="dcim:read",
+    ),
+    ApiEntry(
         name="audit",
         title="Provisio Audit and Event Operations v1",
         spec="audit.yaml",

@@ -76,6 +76,17 @@ def upgrade() -> None:
         batch_op.create_index("ix_auth_failure_window_start", ["window_start"], unique=False)
 
     op.create_table(
+        "device_type",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("manufacturer", sa.String(length=128), nullable=False),
+        sa.Column("model", sa.String(length=128), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("port_templates", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_device_type")),
+        sa.UniqueConstraint("manufacturer", "model", name=op.f("uq_device_type_manufacturer_model")),
+    )
+    op.create_table(
         "durable_step",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
@@ -408,6 +419,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_number_port_request_operator"), ["operator"], unique=False)
 
     op.create_table(
+        "rack",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["geographic_site.id"], name=op.f("fk_rack_site_id_geographic_site"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rack")),
+        sa.UniqueConstraint("site_id", "name", name=op.f("uq_rack_site_id_name")),
+    )
+    with op.batch_alter_table("rack", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rack_site_id"), ["site_id"], unique=False)
+
+    op.create_table(
         "reservation_item",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("reservation_id", sa.String(length=36), nullable=False),
@@ -430,6 +459,44 @@ def upgrade() -> None:
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_reservation_item_pool_id"), ["pool_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
+
+    op.create_table(
+        "device",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("device_type_id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("rack_id", sa.String(length=36), nullable=True),
+        sa.Column("face", sa.String(length=8), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=True),
+        sa.Column("serial", sa.String(length=64), nullable=True),
+        sa.Column("asset_tag", sa.String(length=64), nullable=True),
+        sa.Column("role", sa.String(length=64), nullable=True),
+        sa.Column("platform", sa.String(length=64), nullable=True),
+        sa.Column("management_address", sa.String(length=255), nullable=True),
+        sa.Column("management_port", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_type_id"],
+            ["device_type.id"],
+            name=op.f("fk_device_device_type_id_device_type"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(["rack_id"], ["rack.id"], name=op.f("fk_device_rack_id_rack"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["geographic_site.id"], name=op.f("fk_device_site_id_geographic_site"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_device")),
+        sa.UniqueConstraint("asset_tag", name=op.f("uq_device_asset_tag")),
+        sa.UniqueConstraint("name", name=op.f("uq_device_name")),
+    )
+    with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_device_device_type_id"), ["device_type_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_device_rack_id"), ["rack_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_device_serial"), ["serial"], unique=False)
+        batch_op.create_index(batch_op.f("ix_device_site_id"), ["site_id"], unique=False)
 
     op.create_table(
         "number_chunk",
@@ -578,11 +645,90 @@ def upgrade() -> None:
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.create_index("ix_number_history_number_id_id", ["number_id", "id"], unique=False)
 
+    op.create_table(
+        "port",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("device_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=True),
+        sa.Column("port_class", sa.String(length=16), nullable=False),
+        sa.Column("rear_port_id", sa.String(length=36), nullable=True),
+        sa.Column("speed", sa.BigInteger(), nullable=True),
+        sa.Column("admin_state", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["device.id"], name=op.f("fk_port_device_id_device"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["rear_port_id"], ["port.id"], name=op.f("fk_port_rear_port_id_port"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_port")),
+        sa.UniqueConstraint("device_id", "name", name=op.f("uq_port_device_id_name")),
+    )
+    with op.batch_alter_table("port", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_port_rear_port_id"), ["rear_port_id"], unique=False)
+
+    op.create_table(
+        "rack_unit",
+        sa.Column("rack_id", sa.String(length=36), nullable=False),
+        sa.Column("face", sa.String(length=8), nullable=False),
+        sa.Column("unit", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["device.id"], name=op.f("fk_rack_unit_device_id_device"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["rack_id"], ["rack.id"], name=op.f("fk_rack_unit_rack_id_rack"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("rack_id", "face", "unit", name=op.f("pk_rack_unit")),
+    )
+    with op.batch_alter_table("rack_unit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rack_unit_device_id"), ["device_id"], unique=False)
+
+    op.create_table(
+        "cable",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("a_port_id", sa.String(length=36), nullable=False),
+        sa.Column("b_port_id", sa.String(length=36), nullable=False),
+        sa.Column("label", sa.String(length=64), nullable=True),
+        sa.Column("cable_type", sa.String(length=32), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["a_port_id"], ["port.id"], name=op.f("fk_cable_a_port_id_port"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["b_port_id"], ["port.id"], name=op.f("fk_cable_b_port_id_port"), ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cable")),
+    )
+    op.create_table(
+        "cable_end",
+        sa.Column("port_id", sa.String(length=36), nullable=False),
+        sa.Column("cable_id", sa.String(length=36), nullable=False),
+        sa.Column("end", sa.String(length=1), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cable_id"], ["cable.id"], name=op.f("fk_cable_end_cable_id_cable"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["port_id"], ["port.id"], name=op.f("fk_cable_end_port_id_port"), ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("port_id", name=op.f("pk_cable_end")),
+    )
+    with op.batch_alter_table("cable_end", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cable_end_cable_id"), ["cable_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("cable_end", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cable_end_cable_id"))
+
+    op.drop_table("cable_end")
+    op.drop_table("cable")
+    with op.batch_alter_table("rack_unit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rack_unit_device_id"))
+
+    op.drop_table("rack_unit")
+    with op.batch_alter_table("port", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_port_rear_port_id"))
+
+    op.drop_table("port")
     with op.batch_alter_table("number_history", schema=None) as batch_op:
         batch_op.drop_index("ix_number_history_number_id_id")
 
@@ -618,11 +764,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_number_chunk_block_id"))
 
     op.drop_table("number_chunk")
+    with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_device_site_id"))
+        batch_op.drop_index(batch_op.f("ix_device_serial"))
+        batch_op.drop_index(batch_op.f("ix_device_rack_id"))
+        batch_op.drop_index(batch_op.f("ix_device_device_type_id"))
+
+    op.drop_table("device")
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
         batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
 
     op.drop_table("reservation_item")
+    with op.batch_alter_table("rack", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rack_site_id"))
+
+    op.drop_table("rack")
     with op.batch_alter_table("number_port_request", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_number_port_request_operator"))
         batch_op.drop_index("ix_number_port_request_direction_state")
@@ -691,6 +848,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_durable_step_kind_state")
 
     op.drop_table("durable_step")
+    op.drop_table("device_type")
     with op.batch_alter_table("auth_failure", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_failure_window_start")
 

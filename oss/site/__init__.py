@@ -1,14 +1,38 @@
-"""Physical inventory: TMF674 geographic sites (the point through geoalchemy2, radius search on every backend).
+"""Physical inventory: TMF674 geographic sites (the point through geoalchemy2, radius search on every backend),
+racks, device types with port templates, devices on rack unit spans, ports, cables and the trace of a cable path.
 
 Facade for other contexts:
 
 - ``retrieve_site(uow, site_id)`` / ``SiteData``: a site by id (other contexts refer to sites by id string);
+- ``PHYSICAL_TYPES``: the TMF639 ``@type`` values of racks, devices, ports and cables (``PhysicalResource``
+  subclasses owned by this context: TMF639 writes to one answer 409 ``OWNED_BY_PHYSICAL_INVENTORY``);
+- ``DCIM_API`` / ``DCIM_EVENT_TYPES``: the DCIM API's hub name and events (Rack/DeviceType/Device/Cable create,
+  Device/Port attribute change, CableDeleteEvent);
 - ``SITE_API`` / ``SITE_EVENT_TYPES``: the hub API name and the events it publishes
   (``GeographicSiteCreateEvent``, ``GeographicSiteAttributeValueChangeEvent``,
   ``GeographicSiteStatusChangeEvent``, ``GeographicSiteDeleteEvent``).
 """
 
+from oss.resource_inventory import RESOURCE_TYPES, Ownership
 from oss.site.domain import haversine_km
-from oss.site.service import SITE_API, SITE_EVENT_TYPES, SiteData, retrieve_site
+from oss.site.mapping import DCIM_BASE_PATH, RESOURCE_TYPES as PHYSICAL_TYPES
+from oss.site.service import DCIM_API, DCIM_EVENT_TYPES, SITE_API, SITE_EVENT_TYPES, SiteData, retrieve_site
 
-__all__ = ["SITE_API", "SITE_EVENT_TYPES", "SiteData", "haversine_km", "retrieve_site"]
+# TMF639 shows racks, devices, ports and cables; this context changes them.
+for _type, _collection in zip(PHYSICAL_TYPES, ("rack", "device", "port", "cable"), strict=True):
+    RESOURCE_TYPES.register(
+        _type,
+        base_type="PhysicalResource",
+        owner=Ownership("site", "OWNED_BY_PHYSICAL_INVENTORY", f"{DCIM_BASE_PATH}/{_collection}"),
+    )
+
+__all__ = [
+    "DCIM_API",
+    "DCIM_EVENT_TYPES",
+    "PHYSICAL_TYPES",
+    "SITE_API",
+    "SITE_EVENT_TYPES",
+    "SiteData",
+    "haversine_km",
+    "retrieve_site",
+]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from oss.site.errors import InvalidCoordinates, InvalidPlace, InvalidRadiusSearch
+from oss.site.errors import InvalidCoordinates, InvalidPlace, InvalidPlacement, InvalidPortTemplate, InvalidRadiusSearch
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_RADIUS_KM = 20_000.0  # half the circumference: every point of the Earth is within it
@@ -139,3 +139,61 @@ __all__ = [
     "point_of_places",
     "radius",
 ]
+
+
+# ------------------------------------------------------------------------------------------ racks, ports
+
+FACES = ("front", "rear")
+PORT_CLASSES = ("interface", "front", "rear")
+ADMIN_STATES = ("up", "down")
+DEVICE_STATUSES = ("planned", "staged", "active", "offline", "decommissioning")
+MAX_RACK_HEIGHT = 100
+MAX_PORT_TEMPLATES = 1024
+
+
+@dataclass(frozen=True)
+class PortTemplate:
+    name: str
+    type: str | None
+    port_class: str
+    rear_port: str | None
+    speed: int | None
+
+
+def parse_port_templates(raw: Sequence[Mapping[str, Any]]) -> tuple[PortTemplate, ...]:
+    """A device type's port templates: names unique, a front port names a rear port of the same type."""
+    if len(raw) > MAX_PORT_TEMPLATES:
+        raise InvalidPortTemplate(f"A device type has at most {MAX_PORT_TEMPLATES} port templates.")
+    templates = []
+    for entry in raw:
+        port_class = entry.get("portClass", "interface")
+        if port_class not in PORT_CLASSES:
+            raise InvalidPortTemplate(f"portClass is one of {', '.join(PORT_CLASSES)}.")
+        rear = entry.get("rearPort")
+        if (port_class == "front") != (rear is not None):
+            raise InvalidPortTemplate(f"Port {entry.get('name')!r}: a front port names its rearPort, no other port does.")
+        templates.append(PortTemplate(str(entry["name"]), entry.get("type"), port_class, rear, entry.get("speed")))
+    names = [template.name for template in templates]
+    duplicate = next((name for name in names if names.count(name) > 1), None)
+    if duplicate is not None:
+        raise InvalidPortTemplate(f"Port name {duplicate!r} appears twice.")
+    rears = {template.name for template in templates if template.port_class == "rear"}
+    for template in templates:
+        if template.rear_port is not None and template.rear_port not in rears:
+            raise InvalidPortTemplate(f"Front port {template.name!r} names rear port {template.rear_port!r}, which is not a rear port here.")
+    return tuple(templates)
+
+
+def span(position: int, height: int) -> range:
+    """The units a device of ``height`` U placed at ``position`` (its lowest unit) occupies."""
+    return range(position, position + height)
+
+
+def check_span(position: int, height: int, rack_height: int) -> range:
+    if height < 1:
+        raise InvalidPlacement("A device type of height 0 takes no rack unit: give no position.")
+    if position < 1 or position + height - 1 > rack_height:
+        raise InvalidPlacement(
+            f"Units {position}..{position + height - 1} are outside the rack's 1..{rack_height}.",
+        )
+    return span(position, height)

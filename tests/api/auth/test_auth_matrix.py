@@ -285,6 +285,82 @@ EXAMPLES.update(
 )
 
 
+# Physical inventory (oss/site): the DCIM API.
+DCIM = "/provisio/dcim/v1"
+
+
+def _rack(client: TestClient, engine: Engine) -> dict[str, str]:
+    created = client.post(f"{DCIM}/rack", json={"siteId": _site(client, engine)["id"], "name": "R", "height": 42})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "site": created.json()["siteId"]}
+
+
+def _device_type(client: TestClient, _engine: Engine) -> dict[str, str]:
+    body = {"manufacturer": "Acme", "model": "M", "portTemplate": [{"name": "p0"}, {"name": "p1"}]}
+    created = client.post(f"{DCIM}/deviceType", json=body)
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "type": created.json()["id"]}
+
+
+def _device(client: TestClient, engine: Engine) -> dict[str, str]:
+    site = _site(client, engine)["id"]
+    kind = _device_type(client, engine)["id"]
+    created = client.post(f"{DCIM}/device", json={"name": "matrix", "deviceTypeId": kind, "siteId": site})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "site": site, "type": kind}
+
+
+def _ports(client: TestClient, engine: Engine) -> dict[str, str]:
+    device = _device(client, engine)
+    ports = client.get(f"{DCIM}/port?deviceId={device['id']}").json()
+    return {"id": ports[0]["id"], "a": ports[0]["id"], "b": ports[1]["id"]}
+
+
+def _cable(client: TestClient, engine: Engine) -> dict[str, str]:
+    ports = _ports(client, engine)
+    created = client.post(f"{DCIM}/cable", json={"aPortId": ports["a"], "bPortId": ports["b"]})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _dcim_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{DCIM}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+EXAMPLES.update(
+    {
+        "listRack": Example(200),
+        "createRack": Example(
+            201, _site, body=lambda params: {"siteId": params["id"], "name": "R", "height": 42}
+        ),
+        "retrieveRack": Example(200, _rack),
+        "listDeviceType": Example(200),
+        "createDeviceType": Example(201, body={"manufacturer": "Acme", "model": "M"}),
+        "retrieveDeviceType": Example(200, _device_type),
+        "listDevice": Example(200),
+        "createDevice": Example(
+            201,
+            lambda client, engine: {"site": _site(client, engine)["id"], "type": _device_type(client, engine)["id"]},
+            body=lambda params: {"name": "d", "deviceTypeId": params["type"], "siteId": params["site"]},
+        ),
+        "retrieveDevice": Example(200, _device),
+        "patchDevice": Example(200, _device, body={"status": "active"}, content_type=MERGE_PATCH),
+        "listPort": Example(200),
+        "retrievePort": Example(200, _ports),
+        "patchPort": Example(200, _ports, body={"adminState": "down"}, content_type=MERGE_PATCH),
+        "retrievePortTrace": Example(200, _ports),
+        "listCable": Example(200),
+        "createCable": Example(201, _ports, body=lambda params: {"aPortId": params["a"], "bPortId": params["b"]}),
+        "retrieveCable": Example(200, _cable),
+        "deleteCable": Example(204, _cable),
+        "dcim.retrieveListener": Example(200, _dcim_listener),
+        "dcim.unregisterListener": Example(204, _dcim_listener),
+    }
+)
+
+
 def declared(operation: Operation) -> dict[str, Any]:
     item = _document(operation.api.spec)["paths"][operation.template]
     result: dict[str, Any] = item[operation.method.lower()]

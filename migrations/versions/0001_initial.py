@@ -655,6 +655,10 @@ def upgrade() -> None:
         sa.Column("rear_port_id", sa.String(length=36), nullable=True),
         sa.Column("speed", sa.BigInteger(), nullable=True),
         sa.Column("admin_state", sa.String(length=16), nullable=False),
+        sa.Column("hold_state", sa.String(length=16), server_default=sa.text("'available'"), nullable=False),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("reservation_item_id", sa.String(length=64), nullable=True),
+        sa.Column("hold_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -667,7 +671,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("device_id", "name", name=op.f("uq_port_device_id_name")),
     )
     with op.batch_alter_table("port", schema=None) as batch_op:
+        batch_op.create_index("ix_port_device_id_hold_state_name", ["device_id", "hold_state", "name"], unique=False)
         batch_op.create_index(batch_op.f("ix_port_rear_port_id"), ["rear_port_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_port_reservation_id"), ["reservation_id"], unique=False)
 
     op.create_table(
         "rack_unit",
@@ -726,7 +732,9 @@ def downgrade() -> None:
 
     op.drop_table("rack_unit")
     with op.batch_alter_table("port", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_port_reservation_id"))
         batch_op.drop_index(batch_op.f("ix_port_rear_port_id"))
+        batch_op.drop_index("ix_port_device_id_hold_state_name")
 
     op.drop_table("port")
     with op.batch_alter_table("number_history", schema=None) as batch_op:

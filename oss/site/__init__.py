@@ -8,14 +8,18 @@ Facade for other contexts:
   subclasses owned by this context: TMF639 writes to one answer 409 ``OWNED_BY_PHYSICAL_INVENTORY``);
 - ``DCIM_API`` / ``DCIM_EVENT_TYPES``: the DCIM API's hub name and events (Rack/DeviceType/Device/Cable create,
   Device/Port attribute change, CableDeleteEvent);
+- ``PORT_PROVIDER``: the ``oss.reservation.ReservationProvider`` of ports (TMF685 items of ``@type``
+  ``PortReservationItem``; a pool is a device), registered here with ``oss.reservation.register_provider``;
 - ``SITE_API`` / ``SITE_EVENT_TYPES``: the hub API name and the events it publishes
   (``GeographicSiteCreateEvent``, ``GeographicSiteAttributeValueChangeEvent``,
   ``GeographicSiteStatusChangeEvent``, ``GeographicSiteDeleteEvent``).
 """
 
+from oss.reservation import register_provider
 from oss.resource_inventory import RESOURCE_TYPES, Ownership
 from oss.site.domain import haversine_km
 from oss.site.mapping import DCIM_BASE_PATH, RESOURCE_TYPES as PHYSICAL_TYPES
+from oss.site.provider import ITEM_TYPE, PORT_PROVIDER, PortProvider
 from oss.site.service import DCIM_API, DCIM_EVENT_TYPES, SITE_API, SITE_EVENT_TYPES, SiteData, retrieve_site
 
 # TMF639 shows racks, devices, ports and cables; this context changes them.
@@ -25,8 +29,12 @@ for _type, _collection in zip(PHYSICAL_TYPES, ("rack", "device", "port", "cable"
         base_type="PhysicalResource",
         owner=Ownership("site", "OWNED_BY_PHYSICAL_INVENTORY", f"{DCIM_BASE_PATH}/{_collection}"),
     )
+register_provider(PORT_PROVIDER)
 
 __all__ = [
+    "ITEM_TYPE",
+    "PORT_PROVIDER",
+    "PortProvider",
     "DCIM_API",
     "DCIM_EVENT_TYPES",
     "PHYSICAL_TYPES",

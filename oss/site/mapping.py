@@ -222,6 +222,8 @@ def port_json(port: Any, cable_id: str | None, fields: Fields | None = None) -> 
             "rearPortId": port.rear_port_id,
             "speed": port.speed,
             "adminState": port.admin_state,
+            "holdState": getattr(port, "hold_state", None),
+            "reservationId": getattr(port, "reservation_id", None),
             "cableId": cable_id,
             "resource": _link(port.id),
         }

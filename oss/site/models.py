@@ -120,7 +120,10 @@ class RackUnitRow(Base):
 class PortRow(Audited, Base):
     __tablename__ = "port"
     __audit_entity_type__ = "port"
-    __table_args__ = (UniqueConstraint("device_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("device_id", "name"),
+        Index("ix_port_device_id_hold_state_name", "device_id", "hold_state", "name"),
+    )
 
     id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
     device_id: Mapped[str] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
@@ -130,6 +133,11 @@ class PortRow(Audited, Base):
     rear_port_id: Mapped[str | None] = mapped_column(ForeignKey("port.id", ondelete="SET NULL"), index=True)
     speed: Mapped[int | None] = mapped_column(BigInteger)  # kbit/s
     admin_state: Mapped[str] = mapped_column(String(16))
+    # TMF685 holds (oss.site.provider): available -> reserved (held until hold_until) -> assigned (committed)
+    hold_state: Mapped[str] = mapped_column(String(16), default="available", server_default=text("'available'"))
+    reservation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    reservation_item_id: Mapped[str | None] = mapped_column(String(64))
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

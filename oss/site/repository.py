@@ -139,6 +139,8 @@ PORT_QUERY = tmf.QuerySpec(
         column("type", PORT.c.type),
         column("portClass", PORT.c.port_class, enum_of(*PORT_CLASSES)),
         column("adminState", PORT.c.admin_state, enum_of(*ADMIN_STATES)),
+        column("holdState", PORT.c.hold_state, enum_of("available", "reserved", "assigned")),
+        column("reservationId", PORT.c.reservation_id),
     ),
     default_order=(PORT.c.device_id, PORT.c.name),
     tiebreaker=PORT.c.id,

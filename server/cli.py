@@ -643,6 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.numbers_cli import add_parser as add_numbers_parser
 
     add_numbers_parser(commands)
+    from server.devices_cli import add_parser as add_devices_parser
+
+    add_devices_parser(commands)
     return parser
 
 

@@ -36,3 +36,15 @@ def test_the_box_holds_every_point_within_the_radius() -> None:
 def test_invalid_points(lat: object, lon: object) -> None:
     with pytest.raises(InvalidCoordinates):
         domain.point(lat, lon)
+
+
+def test_interface_names_of_an_ietf_interfaces_config() -> None:
+    from oss.site.importer import interfaces_of_config
+
+    config = """<data xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">
+      <interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces">
+        <interface><name>wan0</name><enabled>true</enabled></interface>
+        <interface><name>lan0</name></interface>
+      </interfaces></data>"""
+    assert interfaces_of_config(config) == ("wan0", "lan0")
+    assert interfaces_of_config("<data/>") == ()

@@ -3,6 +3,7 @@ file of the same shape) into the physical inventory, its ports read from the dev
 (``oss.site.importer`` has the rules, README "Physical inventory" the choices).
 
     provisio devices import --manifest manifest.json [--site NAME]
+    provisio devices import --device-types cisco-c9300-48p.yaml ...   (NetBox's device-type library format)
 
 Re-runs update, never duplicate. Exit status 0 when every device was imported, 1 when some were not (each
 printed with its reason), 2 when the file cannot be read. The CLI acts as ``cli:<os user>`` in the audit trail.
@@ -25,7 +26,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     devices = commands.add_parser("devices", help="physical inventory: import devices from a network manifest")
     sub = devices.add_subparsers(dest="devices_command", required=True, metavar="DEVICES_COMMAND")
     load = sub.add_parser("import", help="register every device of a manifest, ports read over SNMP; re-runs update")
-    load.add_argument("--manifest", type=Path, required=True, help="a provisio sim manifest or credentials file")
+    load.add_argument("--manifest", type=Path, help="a provisio sim manifest or credentials file")
+    load.add_argument(
+        "--device-types", type=Path, nargs="+", metavar="FILE.yaml", help="NetBox device-type library YAML files"
+    )
     load.add_argument("--site", default=None, help="the site the devices stand at (default: Discovered network)")
     devices.set_defaults(handler=cmd_devices)
 
@@ -39,13 +43,27 @@ def cmd_devices(args: argparse.Namespace) -> int:
     from server.schema import load_all_models
 
     settings = Settings.from_env()
+    if args.manifest is None and not args.device_types:
+        print("provisio devices import: give --manifest FILE and/or --device-types FILE...", file=sys.stderr)
+        return EXIT_BAD_FILE
     require_database(settings, "devices import")
     announce_database(settings)
+    load_all_models()
+    factory = make_session_factory(make_engine(settings.database_url))
+    status = 0
+    if args.device_types:
+        with request_context.bind(actor=f"cli:{getpass.getuser()}"[: request_context.IDENTITY_MAX_LENGTH]):
+            types = importer.import_device_types(lambda: UnitOfWork(factory), args.device_types)
+        print(f"  device types created:   {types.created}")
+        print(f"  device types unchanged: {types.unchanged}")
+        for failed in types.errors:
+            print(f"{failed.device}: {failed.reason}")
+        status = EXIT_DEVICE_ERRORS if types.errors else 0
+    if args.manifest is None:
+        return status
     if not args.manifest.is_file():
         print(f"provisio devices import: no file {args.manifest}", file=sys.stderr)
         return EXIT_BAD_FILE
-    load_all_models()
-    factory = make_session_factory(make_engine(settings.database_url))
     with request_context.bind(actor=f"cli:{getpass.getuser()}"[: request_context.IDENTITY_MAX_LENGTH]):
         try:
             summary = importer.import_manifest(
@@ -58,6 +76,6 @@ def cmd_devices(args: argparse.Namespace) -> int:
     print(f"  devices updated:   {summary.updated}")
     print(f"  devices unchanged: {summary.unchanged}")
     print(f"  devices not imported: {len(summary.errors)}")
-    for error in summary.errors:
-        print(f"device {error.device}: {error.reason}")
-    return EXIT_DEVICE_ERRORS if summary.errors else 0
+    for failed in summary.errors:
+        print(f"device {failed.device}: {failed.reason}")
+    return EXIT_DEVICE_ERRORS if summary.errors else status

@@ -18,7 +18,8 @@ Facade for other contexts:
 from oss.reservation import register_provider
 from oss.resource_inventory import RESOURCE_TYPES, Ownership
 from oss.site.domain import haversine_km
-from oss.site.mapping import DCIM_BASE_PATH, RESOURCE_TYPES as PHYSICAL_TYPES
+from oss.site.mapping import DCIM_BASE_PATH
+from oss.site.mapping import RESOURCE_TYPES as PHYSICAL_TYPES
 from oss.site.provider import ITEM_TYPE, PORT_PROVIDER, PortProvider
 from oss.site.service import DCIM_API, DCIM_EVENT_TYPES, SITE_API, SITE_EVENT_TYPES, SiteData, retrieve_site
 
@@ -32,14 +33,14 @@ for _type, _collection in zip(PHYSICAL_TYPES, ("rack", "device", "port", "cable"
 register_provider(PORT_PROVIDER)
 
 __all__ = [
-    "ITEM_TYPE",
-    "PORT_PROVIDER",
-    "PortProvider",
     "DCIM_API",
     "DCIM_EVENT_TYPES",
+    "ITEM_TYPE",
     "PHYSICAL_TYPES",
+    "PORT_PROVIDER",
     "SITE_API",
     "SITE_EVENT_TYPES",
+    "PortProvider",
     "SiteData",
     "haversine_km",
     "retrieve_site",

@@ -39,8 +39,16 @@ QUERY_CONTRACTS = {
 # answer as races lost at the check (server.errors maps them by constraint name).
 CONSTRAINT_ERRORS.update(
     {
-        RACK_UNIT_CONSTRAINT: (409, "RACK_UNITS_TAKEN", "A unit of the span was taken by a placement at the same time."),
-        CABLE_END_CONSTRAINT: (409, "PORT_ALREADY_CABLED", "The port was cabled at the same time: a port takes one cable."),
+        RACK_UNIT_CONSTRAINT: (
+            409,
+            "RACK_UNITS_TAKEN",
+            "A unit of the span was taken by a placement at the same time.",
+        ),
+        CABLE_END_CONSTRAINT: (
+            409,
+            "PORT_ALREADY_CABLED",
+            "The port was cabled at the same time: a port takes one cable.",
+        ),
         DEVICE_NAME_CONSTRAINT: (409, "NAME_TAKEN", "A device of that name was created at the same time."),
         DEVICE_TYPE_CONSTRAINT: (409, "NAME_TAKEN", "That device type was created at the same time."),
         RACK_NAME_CONSTRAINT: (409, "NAME_TAKEN", "A rack of that name was created at the site at the same time."),

@@ -171,7 +171,9 @@ def parse_port_templates(raw: Sequence[Mapping[str, Any]]) -> tuple[PortTemplate
             raise InvalidPortTemplate(f"portClass is one of {', '.join(PORT_CLASSES)}.")
         rear = entry.get("rearPort")
         if (port_class == "front") != (rear is not None):
-            raise InvalidPortTemplate(f"Port {entry.get('name')!r}: a front port names its rearPort, no other port does.")
+            raise InvalidPortTemplate(
+                f"Port {entry.get('name')!r}: a front port names its rearPort, no other port does."
+            )
         templates.append(PortTemplate(str(entry["name"]), entry.get("type"), port_class, rear, entry.get("speed")))
     names = [template.name for template in templates]
     duplicate = next((name for name in names if names.count(name) > 1), None)
@@ -180,7 +182,9 @@ def parse_port_templates(raw: Sequence[Mapping[str, Any]]) -> tuple[PortTemplate
     rears = {template.name for template in templates if template.port_class == "rear"}
     for template in templates:
         if template.rear_port is not None and template.rear_port not in rears:
-            raise InvalidPortTemplate(f"Front port {template.name!r} names rear port {template.rear_port!r}, which is not a rear port here.")
+            raise InvalidPortTemplate(
+                f"Front port {template.name!r} names rear port {template.rear_port!r}, which is not a rear port here."
+            )
     return tuple(templates)
 
 

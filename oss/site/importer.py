@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,11 +155,15 @@ def import_devices(
     return summary
 
 
-def _import_one(uow_factory: Callable[[], UnitOfWork], device: Discovered, site_id: str, summary: ImportSummary) -> None:
+def _import_one(
+    uow_factory: Callable[[], UnitOfWork], device: Discovered, site_id: str, summary: ImportSummary
+) -> None:
     with uow_factory() as tx:
         existing = tx.session.execute(select(DeviceRow).where(DeviceRow.name == device.name)).scalar()
         current = (
-            (existing.id, existing.platform, existing.management_address, existing.management_port) if existing else None
+            (existing.id, existing.platform, existing.management_address, existing.management_port)
+            if existing
+            else None
         )
     if current is None:
         type_id = _type_id(uow_factory, device)
@@ -194,4 +198,66 @@ def import_manifest(
     devices, errors = discover(manifest, reader)
     summary = import_devices(uow_factory, devices, site_name=site_name, progress=progress)
     summary.errors[:0] = errors
+    return summary
+
+
+# ------------------------------------------------------------------------------------------ NetBox device types
+
+
+@dataclass
+class TypeImportSummary:
+    created: int = 0
+    unchanged: int = 0
+    errors: list[DeviceError] = field(default_factory=list)
+
+
+def netbox_device_type(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A NetBox device-type library YAML document (``manufacturer``, ``model``, ``u_height``, ``interfaces``,
+    ``front-ports`` with ``rear_port``, ``rear-ports``) as our DeviceType_Create body."""
+    templates: list[dict[str, Any]] = []
+    for entry in document.get("rear-ports") or []:
+        templates.append({"name": str(entry["name"]), "type": entry.get("type"), "portClass": "rear"})
+    for entry in document.get("front-ports") or []:
+        templates.append({"name": str(entry["name"]), "type": entry.get("type"), "portClass": "front",
+                          "rearPort": str(entry["rear_port"])})  # fmt: skip
+    for entry in document.get("interfaces") or []:
+        templates.append({"name": str(entry["name"]), "type": entry.get("type"), "portClass": "interface"})
+    height = document.get("u_height", 1)
+    return {
+        "manufacturer": str(document["manufacturer"]),
+        "model": str(document["model"]),
+        "height": int(float(height)),  # NetBox writes 1.0 and allows half units; we count whole units
+        "portTemplate": [{key: value for key, value in t.items() if value is not None} for t in templates],
+    }
+
+
+def import_device_types(uow_factory: Callable[[], UnitOfWork], paths: Sequence[Path]) -> TypeImportSummary:
+    """NetBox device-type YAML files (one document each, or several ``---`` documents); re-runs change nothing."""
+    import yaml
+
+    summary = TypeImportSummary()
+    for path in paths:
+        try:
+            documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+        except (OSError, yaml.YAMLError) as error:
+            summary.errors.append(DeviceError(str(path), f"not read: {error}"))
+            continue
+        for document in documents:
+            try:
+                body = netbox_device_type(document)
+                with uow_factory() as tx:
+                    existing = tx.session.execute(
+                        select(DeviceTypeRow.id).where(
+                            DeviceTypeRow.manufacturer == body["manufacturer"], DeviceTypeRow.model == body["model"]
+                        )
+                    ).scalar()
+                if existing is not None:
+                    summary.unchanged += 1
+                    continue
+                service.create_device_type(uow_factory(), body)
+                summary.created += 1
+            except (KeyError, TypeError, ValueError) as error:
+                summary.errors.append(DeviceError(str(path), f"not a NetBox device type: {error!r}"))
+            except Exception as error:
+                summary.errors.append(DeviceError(str(path), getattr(error, "message", None) or str(error)))
     return summary

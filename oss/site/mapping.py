@@ -38,7 +38,6 @@ def site_json(site: Any, fields: Fields | None = None) -> dict[str, Any]:
     return project(document, fields)
 
 
-
 # ------------------------------------------------------------------------------------------ racks, devices
 # Provisio's DCIM API (``/provisio/dcim/v1``) in TMF style; each entity also a TMF639 PhysicalResource with
 # the same id, written by this context only (``OWNED_BY_PHYSICAL_INVENTORY``).
@@ -64,7 +63,12 @@ def _when(moment: Any) -> str | None:
 
 def resource_ref(resource_id: str, referred_type: str, name: str | None = None) -> dict[str, Any]:
     return _without_none(
-        {"id": resource_id, "href": href(TMF639_BASE_PATH, "resource", resource_id), "name": name, "@referredType": referred_type}
+        {
+            "id": resource_id,
+            "href": href(TMF639_BASE_PATH, "resource", resource_id),
+            "name": name,
+            "@referredType": referred_type,
+        }
     )
 
 
@@ -125,8 +129,13 @@ def rack_resource(rack: Any, devices: Any) -> dict[str, Any]:
 
 def template_json(template: Any) -> dict[str, Any]:
     return _without_none(
-        {"name": template.name, "type": template.type, "portClass": template.port_class, "rearPort": template.rear_port,
-         "speed": template.speed}  # fmt: skip
+        {
+            "name": template.name,
+            "type": template.type,
+            "portClass": template.port_class,
+            "rearPort": template.rear_port,
+            "speed": template.speed,
+        }
     )
 
 
@@ -232,7 +241,9 @@ def port_json(port: Any, cable_id: str | None, fields: Fields | None = None) -> 
 
 
 def _port_characteristics(port: Any) -> list[dict[str, Any]]:
-    return _characteristics(portType=port.type, portClass=port.port_class, speed=port.speed, adminState=port.admin_state)
+    return _characteristics(
+        portType=port.type, portClass=port.port_class, speed=port.speed, adminState=port.admin_state
+    )
 
 
 def port_resource(port: Any, device: Any, cable: Any) -> dict[str, Any]:
@@ -312,8 +323,15 @@ def _port_ref(port: Any) -> dict[str, Any]:
 
 def trace_json(trace: Any) -> dict[str, Any]:
     hops = [
-        {"near": _port_ref(hop.near), "cable": {"id": hop.cable.id, "href": href(DCIM_BASE_PATH, "cable", hop.cable.id),
-         "label": hop.cable.label}, "far": _port_ref(hop.far)}  # fmt: skip
+        {
+            "near": _port_ref(hop.near),
+            "cable": {
+                "id": hop.cable.id,
+                "href": href(DCIM_BASE_PATH, "cable", hop.cable.id),
+                "label": hop.cable.label,
+            },
+            "far": _port_ref(hop.far),
+        }
         for hop in trace.hops
     ]
     for hop in hops:

@@ -85,7 +85,9 @@ def _candidates(device_id: str, criteria: Mapping[str, Any]) -> Any:
     return statement.order_by(PortRow.name, PortRow.id)
 
 
-def _set_state(session: Session, ports: Sequence[PortRow], state: str, owner: HoldOwner | None, until: datetime | None) -> None:
+def _set_state(
+    session: Session, ports: Sequence[PortRow], state: str, owner: HoldOwner | None, until: datetime | None
+) -> None:
     now = clock.now()
     for port in ports:
         port.hold_state = state
@@ -173,7 +175,9 @@ class PortProvider:
 
     def _ports(self, session: Session, held: Sequence[HeldResource]) -> list[PortRow]:
         ids = sorted(h.resource_id for h in held)
-        return list(session.execute(select(PortRow).where(PortRow.id.in_(ids)).order_by(PortRow.id).with_for_update()).scalars())
+        return list(
+            session.execute(select(PortRow).where(PortRow.id.in_(ids)).order_by(PortRow.id).with_for_update()).scalars()
+        )
 
     def extend(self, session: Session, held: Sequence[HeldResource], owner: HoldOwner, until: datetime) -> None:
         for port in self._ports(session, held):

@@ -75,7 +75,7 @@ def sites_in_box(session: Session, box: BoundingBox, query: tmf.ListQuery) -> li
     return list(session.connection().execute(statement))
 
 
-def site_row(session: Session, site_id: str) -> Row[Any] | None:
+def site_row(session: Session, site_id: str) -> Any:
     return session.connection().execute(select(*SITE_COLUMNS).where(SITE.c.id == site_id)).first()
 
 
@@ -176,11 +176,15 @@ def list_page(session: Session, kind: str, query: tmf.ListQuery) -> tuple[list[R
     return list(connection.execute(page, params)), total
 
 
-def taken_units(session: Session, rack_id: str, face: str, units: range) -> Row[Any] | None:
+def taken_units(session: Session, rack_id: str, face: str, units: range) -> Any:
     """The first unit of ``units`` on that face another device occupies (with the device), if any."""
     statement = (
         select(RACK_UNIT.c.unit, RACK_UNIT.c.device_id)
-        .where(RACK_UNIT.c.rack_id == rack_id, RACK_UNIT.c.face == face, RACK_UNIT.c.unit.between(units.start, units.stop - 1))
+        .where(
+            RACK_UNIT.c.rack_id == rack_id,
+            RACK_UNIT.c.face == face,
+            RACK_UNIT.c.unit.between(units.start, units.stop - 1),
+        )
         .order_by(RACK_UNIT.c.unit)
         .limit(1)
     )
@@ -188,7 +192,9 @@ def taken_units(session: Session, rack_id: str, face: str, units: range) -> Row[
 
 
 def devices_in_rack(session: Session, rack_id: str) -> list[Row[Any]]:
-    statement = select(DEVICE.c.id, DEVICE.c.name).where(DEVICE.c.rack_id == rack_id).order_by(DEVICE.c.name, DEVICE.c.id)
+    statement = (
+        select(DEVICE.c.id, DEVICE.c.name).where(DEVICE.c.rack_id == rack_id).order_by(DEVICE.c.name, DEVICE.c.id)
+    )
     return list(session.connection().execute(statement))
 
 

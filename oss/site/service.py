@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from common import clock, events
+from common.errors import InvalidInput
 from common.orm import new_id, overlong_column
 from common.tmf import ListQuery, Page, merge_patch, parse_list_query
 from common.uow import UnitOfWork
+from oss import resource_inventory
 from oss.site import domain, mapping, repository
 from oss.site.domain import Point
-from common.errors import InvalidInput
-from oss import resource_inventory
 from oss.site.errors import (
     CableNotFound,
     DeviceNotFound,
@@ -39,7 +39,16 @@ from oss.site.errors import (
     SiteNotFound,
     UnknownPlatform,
 )
-from oss.site.models import CableEndRow, CableRow, DeviceRow, DeviceTypeRow, GeographicSiteRow, PortRow, RackRow, RackUnitRow
+from oss.site.models import (
+    CableEndRow,
+    CableRow,
+    DeviceRow,
+    DeviceTypeRow,
+    GeographicSiteRow,
+    PortRow,
+    RackRow,
+    RackUnitRow,
+)
 from oss.site.repository import CABLE_QUERY, DEVICE_QUERY, DEVICE_TYPE_QUERY, PORT_QUERY, RACK_QUERY, SITE, SITE_QUERY
 
 logger = logging.getLogger(__name__)
@@ -225,7 +234,6 @@ def list_sites(uow: UnitOfWork, query: ListQuery, near: RadiusSearch | None = No
         return Page(items=items, total=len(found), offset=query.offset, limit=query.limit)
 
 
-
 # ------------------------------------------------------------------------------------------ racks, devices
 
 DCIM_API = "dcim"
@@ -274,8 +282,12 @@ class Trace:
     loop: bool = False
 
 
-def _dcim_publish(session: Session, event_type: str, key: str, entity: dict[str, Any], field_path: str | None = None) -> None:
-    events.publish(session, api=DCIM_API, event_type=event_type, resource=entity, payload_key=key, field_path=field_path)
+def _dcim_publish(
+    session: Session, event_type: str, key: str, entity: dict[str, Any], field_path: str | None = None
+) -> None:
+    events.publish(
+        session, api=DCIM_API, event_type=event_type, resource=entity, payload_key=key, field_path=field_path
+    )
 
 
 def _refuse_overlong(table: Any, values: Mapping[str, Any]) -> None:
@@ -524,7 +536,9 @@ def patch_port(uow: UnitOfWork, port_id: str, patch: Mapping[str, Any]) -> tuple
         port.updated_at = clock.now()
         tx.session.flush()
         cable_id = repository.cables_of_ports(tx.session, [port.id]).get(port.id)
-        resource_inventory.patch_resource_in(tx.session, port.id, mapping.port_resource_patch(port), acting_context=CONTEXT)
+        resource_inventory.patch_resource_in(
+            tx.session, port.id, mapping.port_resource_patch(port), acting_context=CONTEXT
+        )
         _dcim_publish(tx.session, PORT_CHANGE_EVENT, "port", mapping.port_json(port, cable_id), ",".join(patch))
         tx.commit()
     return port, cable_id
@@ -557,10 +571,18 @@ def create_cable(uow: UnitOfWork, document: Mapping[str, Any]) -> CableRow:
         )  # fmt: skip
         session.add(cable)
         session.flush()
-        session.add_all([CableEndRow(port_id=a_id, cable_id=cable.id, end="A"), CableEndRow(port_id=b_id, cable_id=cable.id, end="B")])
+        session.add_all(
+            [
+                CableEndRow(port_id=a_id, cable_id=cable.id, end="A"),
+                CableEndRow(port_id=b_id, cable_id=cable.id, end="B"),
+            ]
+        )
         session.flush()
         resource_inventory.create_resource_in(
-            session, mapping.cable_resource(cable, ports[a_id], ports[b_id]), acting_context=CONTEXT, resource_id=cable.id
+            session,
+            mapping.cable_resource(cable, ports[a_id], ports[b_id]),
+            acting_context=CONTEXT,
+            resource_id=cable.id,
         )
         for near, far in ((ports[a_id], ports[b_id]), (ports[b_id], ports[a_id])):
             resource_inventory.patch_resource_in(
@@ -643,10 +665,11 @@ def retrieve(uow: UnitOfWork, kind: str, entity_id: str) -> Any:
 def list_page(uow: UnitOfWork, kind: str, query: ListQuery) -> Page[Any]:
     with uow as tx:
         rows, total = repository.list_page(tx.session, kind, query)
+        items: list[Any] = list(rows)
         if kind == "port":
             cables = repository.cables_of_ports(tx.session, [row.id for row in rows])
-            rows = [(row, cables.get(row.id)) for row in rows]
-        return Page(items=list(rows), total=total, offset=query.offset, limit=query.limit)
+            items = [(row, cables.get(row.id)) for row in rows]
+        return Page(items=items, total=total, offset=query.offset, limit=query.limit)
 
 
 _KINDS: dict[str, tuple[type, type[Exception]]] = {
@@ -662,26 +685,26 @@ __all__ = [
     "DCIM_API",
     "DCIM_EVENT_TYPES",
     "SITE_API",
+    "SITE_EVENT_TYPES",
+    "RadiusSearch",
+    "SiteData",
     "Trace",
     "TraceHop",
     "create_cable",
     "create_device",
     "create_device_type",
     "create_rack",
-    "delete_cable",
-    "list_page",
-    "patch_device",
-    "patch_port",
-    "retrieve",
-    "trace",
-    "SITE_EVENT_TYPES",
-    "RadiusSearch",
-    "SiteData",
     "create_site",
+    "delete_cable",
     "delete_site",
+    "list_page",
     "list_sites",
     "parse_radius",
     "parse_site_query",
+    "patch_device",
+    "patch_port",
     "patch_site",
+    "retrieve",
     "retrieve_site",
+    "trace",
 ]

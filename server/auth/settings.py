@@ -52,7 +52,14 @@ SCOPES: dict[str, str] = {
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
-    "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read", "geographicSite:read", "dcim:read"),
+    "noc": (
+        "resourceInventory:read",
+        "numberInventory:read",
+        "resourcePool:read",
+        "audit:read",
+        "geographicSite:read",
+        "dcim:read",
+    ),
     "operator": (
         "resourceInventory:read",
         "resourceInventory:write",

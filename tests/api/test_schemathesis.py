@@ -147,7 +147,9 @@ def _not_schema_valid(_context: Any, failure: Any, case: Any, response: Any) -> 
     """``filter_failure`` hook: False drops the failure (see the module docstring)."""
     if getattr(failure, "code", None) != "ST202":  # positive_data_acceptance
         return True
-    if getattr(response, "status_code", None) == 422 and b"IDEMPOTENCY_KEY_REUSED" in (getattr(response, "content", b"") or b""):
+    if getattr(response, "status_code", None) == 422 and b"IDEMPOTENCY_KEY_REUSED" in (
+        getattr(response, "content", b"") or b""
+    ):
         return False
     sent = case.headers or {}
     for parameter in case.operation.headers:

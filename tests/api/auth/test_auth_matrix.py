@@ -332,9 +332,7 @@ def _dcim_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
 EXAMPLES.update(
     {
         "listRack": Example(200),
-        "createRack": Example(
-            201, _site, body=lambda params: {"siteId": params["id"], "name": "R", "height": 42}
-        ),
+        "createRack": Example(201, _site, body=lambda params: {"siteId": params["id"], "name": "R", "height": 42}),
         "retrieveRack": Example(200, _rack),
         "listDeviceType": Example(200),
         "createDeviceType": Example(201, body={"manufacturer": "Acme", "model": "M"}),

@@ -29,7 +29,9 @@ def new_site(client: TestClient, name: str = "Paris CO", latitude: float | None 
 
 def event_types(engine: Engine, api: str) -> list[str]:
     with engine.connect() as connection:
-        rows = connection.execute(select(OutboxEvent.event_type).where(OutboxEvent.api == api).order_by(OutboxEvent.seq))
+        rows = connection.execute(
+            select(OutboxEvent.event_type).where(OutboxEvent.api == api).order_by(OutboxEvent.seq)
+        )
         return [row.event_type for row in rows]
 
 
@@ -54,7 +56,10 @@ def switch_type(client: TestClient, ports: int = 4, height: int = 1, model: str 
 
 def panel_type(client: TestClient, positions: int = 2, model: str = "PP-2") -> dict[str, Any]:
     templates = [{"name": f"rear{index}", "portClass": "rear", "type": "lc"} for index in range(positions)]
-    templates += [{"name": f"front{index}", "portClass": "front", "rearPort": f"rear{index}", "type": "lc"} for index in range(positions)]
+    templates += [
+        {"name": f"front{index}", "portClass": "front", "rearPort": f"rear{index}", "type": "lc"}
+        for index in range(positions)
+    ]
     return created(client.post(f"{DCIM}/deviceType", json={"manufacturer": "Acme", "model": model, "height": 1,
                                                             "portTemplate": templates}))  # fmt: skip
 

@@ -71,7 +71,9 @@ def test_tmf639_writes_to_physical_resources_are_409_owned(client: TestClient, r
     assert created.status_code == 409 and created.json()["code"] == "OWNED_BY_PHYSICAL_INVENTORY"
 
 
-def test_overlapping_placement_is_a_409_and_leaves_nothing(client: TestClient, clean_db: Engine, rack: dict[str, Any]) -> None:
+def test_overlapping_placement_is_a_409_and_leaves_nothing(
+    client: TestClient, clean_db: Engine, rack: dict[str, Any]
+) -> None:
     two_u = switch_type(client, ports=2, height=2, model="SW-2U")
     first = new_device(client, two_u["id"], "sw1", rackId=rack["id"], face="front", position=10)  # units 10-11
     before = (count(clean_db, DeviceRow), count(clean_db, PortRow), count(clean_db, ResourceRow))
@@ -92,9 +94,13 @@ def test_overlapping_placement_is_a_409_and_leaves_nothing(client: TestClient, c
      ({"face": "front"}, "INVALID_RACK_PLACEMENT"),
      ({"position": 3}, "INVALID_RACK_PLACEMENT")],
 )  # fmt: skip
-def test_invalid_placements_are_400(client: TestClient, rack: dict[str, Any], placement: dict[str, Any], code: str) -> None:
+def test_invalid_placements_are_400(
+    client: TestClient, rack: dict[str, Any], placement: dict[str, Any], code: str
+) -> None:
     two_u = switch_type(client, ports=1, height=2)
-    response = client.post(f"{DCIM}/device", json={"name": "x", "deviceTypeId": two_u["id"], "rackId": rack["id"], **placement})
+    response = client.post(
+        f"{DCIM}/device", json={"name": "x", "deviceTypeId": two_u["id"], "rackId": rack["id"], **placement}
+    )
     assert response.status_code == 400 and response.json()["code"] == code, response.text
 
 
@@ -154,7 +160,9 @@ def test_trace_follows_the_path_through_two_patch_panels(client: TestClient, rac
 
 def test_patch_device_and_port_update_their_tmf639_rows(client: TestClient, rack: dict[str, Any]) -> None:
     device = new_device(client, switch_type(client)["id"], "sw1", siteId=rack["siteId"])
-    changed = client.patch(f"{DCIM}/device/{device['id']}", json={"status": "active", "serialNumber": "SN9"}, headers=MERGE)
+    changed = client.patch(
+        f"{DCIM}/device/{device['id']}", json={"status": "active", "serialNumber": "SN9"}, headers=MERGE
+    )
     assert changed.status_code == 200 and changed.json()["serialNumber"] == "SN9"
     resource = client.get(f"{RI}/resource/{device['id']}").json()
     assert resource["serialNumber"] == "SN9" and resource["usageState"] == "active"

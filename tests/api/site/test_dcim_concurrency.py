@@ -34,8 +34,8 @@ def _setup(live_server: Any) -> tuple[str, str]:
     with httpx.Client(base_url=live_server.url, headers=live_server.headers, timeout=60) as http:
         site = http.post(f"{SITES}/geographicSite", json={"name": "race"}).json()
         rack = http.post(f"{DCIM}/rack", json={"siteId": site["id"], "name": "R", "height": 42}).json()
-        kind = http.post(f"{DCIM}/deviceType", json={"manufacturer": "A", "model": "2U", "height": 2,
-                                                      "portTemplate": [{"name": "p0"}, {"name": "p1"}]}).json()  # fmt: skip
+        body = {"manufacturer": "A", "model": "2U", "height": 2, "portTemplate": [{"name": "p0"}, {"name": "p1"}]}
+        kind = http.post(f"{DCIM}/deviceType", json=body).json()
         return rack["id"], kind["id"]
 
 

@@ -45,7 +45,9 @@ def test_a_site_without_a_point_is_kept_and_never_found_by_radius(client: TestCl
     ids=["lat>90", "lat<-90", "lon>180", "lon<-180", "one", "four"],
 )
 def test_invalid_coordinates_are_a_400(client: TestClient, clean_db: Engine, coordinates: list[float]) -> None:
-    response = client.post(f"{SITES}/geographicSite", json={"name": "x", "place": [{"type": "Point", "coordinates": coordinates}]})
+    response = client.post(
+        f"{SITES}/geographicSite", json={"name": "x", "place": [{"type": "Point", "coordinates": coordinates}]}
+    )
     assert response.status_code == 400, response.text
     assert client.get(f"{SITES}/geographicSite").json() == []
 

@@ -14,12 +14,14 @@ RP = "/tmf-api/resourcePoolManagement/v1"
 
 
 def port_item(device_id: str, quantity: int = 1, **criteria: Any) -> dict[str, Any]:
-    return {"@type": "PortReservationItem", "quantity": quantity, "resourceCapacity": {"resourcePool": {"id": device_id}},
-            **criteria}  # fmt: skip
+    pool = {"resourcePool": {"id": device_id}}
+    return {"@type": "PortReservationItem", "quantity": quantity, "resourceCapacity": pool, **criteria}
 
 
 def reserve(client: TestClient, *items: dict[str, Any]) -> Any:
-    return client.post(f"{RP}/reservation", json={"reservationItem": list(items), "relatedParty": [{"id": "c1", "role": "customer"}]})
+    return client.post(
+        f"{RP}/reservation", json={"reservationItem": list(items), "relatedParty": [{"id": "c1", "role": "customer"}]}
+    )
 
 
 def test_hold_commit_and_release_ports_of_a_device(client: TestClient, clean_db: Engine) -> None:
@@ -35,13 +37,17 @@ def test_hold_commit_and_release_ports_of_a_device(client: TestClient, clean_db:
     too_many = reserve(client, port_item(device["id"], 2))
     assert too_many.status_code == 409 and too_many.json()["code"] == "RESOURCE_UNAVAILABLE"
     assert ports_of(client, device["id"])["ge-0/0/2"]["holdState"] == "available"  # the failed hold held nothing
-    committed = client.patch(f"{RP}/reservation/{first.json()['id']}", json={"reservationState": "committed"}, headers=MERGE)
+    committed = client.patch(
+        f"{RP}/reservation/{first.json()['id']}", json={"reservationState": "committed"}, headers=MERGE
+    )
     assert committed.status_code == 200, committed.text
     assert ports_of(client, device["id"])["ge-0/0/0"]["holdState"] == "assigned"
     assert client.get(f"{RI}/resource/{held_id}").json()["usageState"] == "busy"
     by_name = reserve(client, port_item(device["id"], portName="ge-0/0/2"))
     assert by_name.status_code == 201
-    released = client.patch(f"{RP}/reservation/{by_name.json()['id']}", json={"reservationState": "released"}, headers=MERGE)
+    released = client.patch(
+        f"{RP}/reservation/{by_name.json()['id']}", json={"reservationState": "released"}, headers=MERGE
+    )
     assert released.status_code == 200
     assert ports_of(client, device["id"])["ge-0/0/2"]["holdState"] == "available"
     assert client.get(f"{DCIM}/port?holdState=assigned").headers["X-Total-Count"] == "2"

@@ -32,7 +32,9 @@ def test_the_box_holds_every_point_within_the_radius() -> None:
                 assert box.west <= other.longitude <= box.east
 
 
-@pytest.mark.parametrize("lat, lon", [(90.01, 0), (0, -180.5), (float("inf"), 0), (float("nan"), 0), ("1", 2), (True, 0)])
+@pytest.mark.parametrize(
+    "lat, lon", [(90.01, 0), (0, -180.5), (float("inf"), 0), (float("nan"), 0), ("1", 2), (True, 0)]
+)
 def test_invalid_points(lat: object, lon: object) -> None:
     with pytest.raises(InvalidCoordinates):
         domain.point(lat, lon)

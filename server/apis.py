@@ -57,6 +57,22 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="cpeInventory:read",
     ),
     ApiEntry(
+        name="geographicSiteManagement",
+        title="TMF674 Geographic Site Management v4",
+        spec="geographic_site.yaml",
+        base_path="/tmf-api/geographicSiteManagement/v4",  # the file writes it with a trailing "/", see the YAML
+        module="oss.site.api",
+        read_scope="geographicSite:read",
+    ),
+    ApiEntry(
+        name="dcim",
+        title="Provisio DCIM v1",
+        spec="dcim.yaml",
+        base_path="/provisio/dcim/v1",
+        module="oss.site.dcim_api",
+        read_scope="dcim:read",
+    ),
+    ApiEntry(
         name="audit",
         title="Provisio Audit and Event Operations v1",
         spec="audit.yaml",

@@ -647,6 +647,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.cpe_cli import add_parser as add_cpe_parser
 
     add_cpe_parser(commands)
+
+    from server.devices_cli import add_parser as add_devices_parser
+
+    add_devices_parser(commands)
     return parser
 
 

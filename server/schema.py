@@ -20,6 +20,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oss.number_pool.porting_models",
     "oss.reservation.models",
     "oss.cpe.models",
+    "oss.site.models",
     "server.auth.models",
     "server.idempotency.models",
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 20:07:22.875376+00:00
+Create Date: 2026-12-04 03:59:39.703231+00:00
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
@@ -75,6 +76,29 @@ def upgrade() -> None:
         batch_op.create_index("ix_auth_failure_window_start", ["window_start"], unique=False)
 
     op.create_table(
+        "cpe_model",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("manufacturer", sa.String(length=128), nullable=False),
+        sa.Column("model", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_model")),
+        sa.UniqueConstraint("manufacturer", "model", name="uq_cpe_model_manufacturer_model"),
+    )
+    op.create_table(
+        "device_type",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("manufacturer", sa.String(length=128), nullable=False),
+        sa.Column("model", sa.String(length=128), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("port_templates", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_device_type")),
+        sa.UniqueConstraint("manufacturer", "model", name=op.f("uq_device_type_manufacturer_model")),
+    )
+    op.create_table(
         "durable_step",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
@@ -134,6 +158,42 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_subscription_api"), ["api"], unique=False)
+
+    op.create_table(
+        "geographic_site",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("latitude", sa.Float(), nullable=True),
+        sa.Column("longitude", sa.Float(), nullable=True),
+        sa.Column(
+            "point",
+            sa.String(length=80).with_variant(
+                Geometry(
+                    geometry_type="POINT",
+                    srid=4326,
+                    dimension=2,
+                    spatial_index=False,
+                    from_text="ST_GeomFromEWKT",
+                    name="geometry",
+                ),
+                "postgresql",
+            ),
+            nullable=True,
+        ),
+        sa.Column("document", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_geographic_site")),
+    )
+    with op.batch_alter_table("geographic_site", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_geographic_site_code"), ["code"], unique=False)
+        batch_op.create_index("ix_geographic_site_latitude_longitude", ["latitude", "longitude"], unique=False)
+        batch_op.create_index(batch_op.f("ix_geographic_site_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_geographic_site_status"), ["status"], unique=False)
 
     op.create_table(
         "idempotency_key",
@@ -268,6 +328,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sweeper")),
     )
     op.create_table(
+        "cpe_stock",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("model_id", sa.String(length=36), nullable=False),
+        sa.Column("warehouse_id", sa.String(length=128), nullable=False),
+        sa.Column("in_stock", sa.Integer(), nullable=False),
+        sa.Column("held", sa.Integer(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_id"], ["cpe_model.id"], name=op.f("fk_cpe_stock_model_id_cpe_model"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_stock")),
+        sa.UniqueConstraint("model_id", "warehouse_id", name="uq_cpe_stock_model_warehouse"),
+    )
+    with op.batch_alter_table("cpe_stock", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cpe_stock_warehouse_id"), ["warehouse_id"], unique=False)
+
+    op.create_table(
         "event_delivery",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("event_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -371,6 +450,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_number_port_request_operator"), ["operator"], unique=False)
 
     op.create_table(
+        "rack",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["geographic_site.id"], name=op.f("fk_rack_site_id_geographic_site"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rack")),
+        sa.UniqueConstraint("site_id", "name", name=op.f("uq_rack_site_id_name")),
+    )
+    with op.batch_alter_table("rack", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rack_site_id"), ["site_id"], unique=False)
+
+    op.create_table(
         "reservation_item",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("reservation_id", sa.String(length=36), nullable=False),
@@ -393,6 +490,67 @@ def upgrade() -> None:
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_reservation_item_pool_id"), ["pool_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
+
+    op.create_table(
+        "cpe_hold",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("stock_id", sa.String(length=36), nullable=False),
+        sa.Column("reservation_id", sa.String(length=64), nullable=False),
+        sa.Column("reservation_item_id", sa.String(length=64), nullable=False),
+        sa.Column("order_item_id", sa.String(length=128), nullable=True),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("picked", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("hold_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["stock_id"], ["cpe_stock.id"], name=op.f("fk_cpe_hold_stock_id_cpe_stock"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_hold")),
+        sa.UniqueConstraint("reservation_item_id", name=op.f("uq_cpe_hold_reservation_item_id")),
+    )
+    with op.batch_alter_table("cpe_hold", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cpe_hold_reservation_id"), ["reservation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cpe_hold_stock_id"), ["stock_id"], unique=False)
+
+    op.create_table(
+        "device",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("device_type_id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("rack_id", sa.String(length=36), nullable=True),
+        sa.Column("face", sa.String(length=8), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=True),
+        sa.Column("serial", sa.String(length=64), nullable=True),
+        sa.Column("asset_tag", sa.String(length=64), nullable=True),
+        sa.Column("role", sa.String(length=64), nullable=True),
+        sa.Column("platform", sa.String(length=64), nullable=True),
+        sa.Column("management_address", sa.String(length=255), nullable=True),
+        sa.Column("management_port", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_type_id"],
+            ["device_type.id"],
+            name=op.f("fk_device_device_type_id_device_type"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(["rack_id"], ["rack.id"], name=op.f("fk_device_rack_id_rack"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["geographic_site.id"], name=op.f("fk_device_site_id_geographic_site"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_device")),
+        sa.UniqueConstraint("asset_tag", name=op.f("uq_device_asset_tag")),
+        sa.UniqueConstraint("name", name=op.f("uq_device_name")),
+    )
+    with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_device_device_type_id"), ["device_type_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_device_rack_id"), ["rack_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_device_serial"), ["serial"], unique=False)
+        batch_op.create_index(batch_op.f("ix_device_site_id"), ["site_id"], unique=False)
 
     op.create_table(
         "number_chunk",
@@ -519,82 +677,6 @@ def upgrade() -> None:
             )
 
     op.create_table(
-        "number_history",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("number_id", sa.String(length=36), nullable=False),
-        sa.Column("value", sa.String(length=16), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("from_state", sa.String(length=16), nullable=False),
-        sa.Column("to_state", sa.String(length=16), nullable=False),
-        sa.Column("actor", sa.String(length=128), nullable=True),
-        sa.Column("reservation_id", sa.String(length=64), nullable=True),
-        sa.Column("order_item_id", sa.String(length=128), nullable=True),
-        sa.Column("reason", sa.String(length=255), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["number_id"],
-            ["telephone_number.id"],
-            name=op.f("fk_number_history_number_id_telephone_number"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_history")),
-    )
-    with op.batch_alter_table("number_history", schema=None) as batch_op:
-        batch_op.create_index("ix_number_history_number_id_id", ["number_id", "id"], unique=False)
-
-    # CPE (oss/cpe)
-    op.create_table(
-        "cpe_model",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("manufacturer", sa.String(length=128), nullable=False),
-        sa.Column("model", sa.String(length=128), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_model")),
-        sa.UniqueConstraint("manufacturer", "model", name="uq_cpe_model_manufacturer_model"),
-    )
-    op.create_table(
-        "cpe_stock",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("model_id", sa.String(length=36), nullable=False),
-        sa.Column("warehouse_id", sa.String(length=128), nullable=False),
-        sa.Column("in_stock", sa.Integer(), nullable=False),
-        sa.Column("held", sa.Integer(), nullable=False),
-        sa.Column("threshold", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["model_id"], ["cpe_model.id"], name=op.f("fk_cpe_stock_model_id_cpe_model"), ondelete="RESTRICT"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_stock")),
-        sa.UniqueConstraint("model_id", "warehouse_id", name="uq_cpe_stock_model_warehouse"),
-    )
-    with op.batch_alter_table("cpe_stock", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_cpe_stock_warehouse_id"), ["warehouse_id"], unique=False)
-    op.create_table(
-        "cpe_hold",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("stock_id", sa.String(length=36), nullable=False),
-        sa.Column("reservation_id", sa.String(length=64), nullable=False),
-        sa.Column("reservation_item_id", sa.String(length=64), nullable=False),
-        sa.Column("order_item_id", sa.String(length=128), nullable=True),
-        sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("picked", sa.Integer(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("hold_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["stock_id"], ["cpe_stock.id"], name=op.f("fk_cpe_hold_stock_id_cpe_stock"), ondelete="RESTRICT"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cpe_hold")),
-        sa.UniqueConstraint("reservation_item_id", name=op.f("uq_cpe_hold_reservation_item_id")),
-    )
-    with op.batch_alter_table("cpe_hold", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_cpe_hold_reservation_id"), ["reservation_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cpe_hold_stock_id"), ["stock_id"], unique=False)
-    op.create_table(
         "cpe_unit",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("model_id", sa.String(length=36), nullable=False),
@@ -630,6 +712,88 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cpe_unit_order_item_id"), ["order_item_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cpe_unit_reservation_id"), ["reservation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cpe_unit_state"), ["state"], unique=False)
+
+    op.create_table(
+        "number_history",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("number_id", sa.String(length=36), nullable=False),
+        sa.Column("value", sa.String(length=16), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("from_state", sa.String(length=16), nullable=False),
+        sa.Column("to_state", sa.String(length=16), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=True),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("order_item_id", sa.String(length=128), nullable=True),
+        sa.Column("reason", sa.String(length=255), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["number_id"],
+            ["telephone_number.id"],
+            name=op.f("fk_number_history_number_id_telephone_number"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_history")),
+    )
+    with op.batch_alter_table("number_history", schema=None) as batch_op:
+        batch_op.create_index("ix_number_history_number_id_id", ["number_id", "id"], unique=False)
+
+    op.create_table(
+        "port",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("device_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=True),
+        sa.Column("port_class", sa.String(length=16), nullable=False),
+        sa.Column("rear_port_id", sa.String(length=36), nullable=True),
+        sa.Column("speed", sa.BigInteger(), nullable=True),
+        sa.Column("admin_state", sa.String(length=16), nullable=False),
+        sa.Column("hold_state", sa.String(length=16), server_default=sa.text("'available'"), nullable=False),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("reservation_item_id", sa.String(length=64), nullable=True),
+        sa.Column("hold_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["device.id"], name=op.f("fk_port_device_id_device"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["rear_port_id"], ["port.id"], name=op.f("fk_port_rear_port_id_port"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_port")),
+        sa.UniqueConstraint("device_id", "name", name=op.f("uq_port_device_id_name")),
+    )
+    with op.batch_alter_table("port", schema=None) as batch_op:
+        batch_op.create_index("ix_port_device_id_hold_state_name", ["device_id", "hold_state", "name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_port_rear_port_id"), ["rear_port_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_port_reservation_id"), ["reservation_id"], unique=False)
+
+    op.create_table(
+        "rack_unit",
+        sa.Column("rack_id", sa.String(length=36), nullable=False),
+        sa.Column("face", sa.String(length=8), nullable=False),
+        sa.Column("unit", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["device.id"], name=op.f("fk_rack_unit_device_id_device"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["rack_id"], ["rack.id"], name=op.f("fk_rack_unit_rack_id_rack"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("rack_id", "face", "unit", name=op.f("pk_rack_unit")),
+    )
+    with op.batch_alter_table("rack_unit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rack_unit_device_id"), ["device_id"], unique=False)
+
+    op.create_table(
+        "cable",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("a_port_id", sa.String(length=36), nullable=False),
+        sa.Column("b_port_id", sa.String(length=36), nullable=False),
+        sa.Column("label", sa.String(length=64), nullable=True),
+        sa.Column("cable_type", sa.String(length=32), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["a_port_id"], ["port.id"], name=op.f("fk_cable_a_port_id_port"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["b_port_id"], ["port.id"], name=op.f("fk_cable_b_port_id_port"), ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cable")),
+    )
     op.create_table(
         "cpe_unit_history",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -650,14 +814,49 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cpe_unit_history", schema=None) as batch_op:
         batch_op.create_index("ix_cpe_unit_history_unit_id_id", ["unit_id", "id"], unique=False)
+
+    op.create_table(
+        "cable_end",
+        sa.Column("port_id", sa.String(length=36), nullable=False),
+        sa.Column("cable_id", sa.String(length=36), nullable=False),
+        sa.Column("end", sa.String(length=1), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cable_id"], ["cable.id"], name=op.f("fk_cable_end_cable_id_cable"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["port_id"], ["port.id"], name=op.f("fk_cable_end_port_id_port"), ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("port_id", name=op.f("pk_cable_end")),
+    )
+    with op.batch_alter_table("cable_end", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cable_end_cable_id"), ["cable_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("cable_end", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cable_end_cable_id"))
+
+    op.drop_table("cable_end")
     with op.batch_alter_table("cpe_unit_history", schema=None) as batch_op:
         batch_op.drop_index("ix_cpe_unit_history_unit_id_id")
+
     op.drop_table("cpe_unit_history")
+    op.drop_table("cable")
+    with op.batch_alter_table("rack_unit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rack_unit_device_id"))
+
+    op.drop_table("rack_unit")
+    with op.batch_alter_table("port", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_port_reservation_id"))
+        batch_op.drop_index(batch_op.f("ix_port_rear_port_id"))
+        batch_op.drop_index("ix_port_device_id_hold_state_name")
+
+    op.drop_table("port")
+    with op.batch_alter_table("number_history", schema=None) as batch_op:
+        batch_op.drop_index("ix_number_history_number_id_id")
+
+    op.drop_table("number_history")
     with op.batch_alter_table("cpe_unit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cpe_unit_state"))
         batch_op.drop_index(batch_op.f("ix_cpe_unit_reservation_id"))
@@ -665,19 +864,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_cpe_unit_model_warehouse_state")
         batch_op.drop_index(batch_op.f("ix_cpe_unit_hold_id"))
         batch_op.drop_index(batch_op.f("ix_cpe_unit_customer_site_id"))
-    op.drop_table("cpe_unit")
-    with op.batch_alter_table("cpe_hold", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_cpe_hold_stock_id"))
-        batch_op.drop_index(batch_op.f("ix_cpe_hold_reservation_id"))
-    op.drop_table("cpe_hold")
-    with op.batch_alter_table("cpe_stock", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_cpe_stock_warehouse_id"))
-    op.drop_table("cpe_stock")
-    op.drop_table("cpe_model")
-    with op.batch_alter_table("number_history", schema=None) as batch_op:
-        batch_op.drop_index("ix_number_history_number_id_id")
 
-    op.drop_table("number_history")
+    op.drop_table("cpe_unit")
     with op.batch_alter_table("telephone_number", schema=None) as batch_op:
         if op.get_bind().dialect.name == "postgresql":
             batch_op.drop_index("ix_telephone_number_taken_trgm", postgresql_using="gin")
@@ -709,11 +897,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_number_chunk_block_id"))
 
     op.drop_table("number_chunk")
+    with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_device_site_id"))
+        batch_op.drop_index(batch_op.f("ix_device_serial"))
+        batch_op.drop_index(batch_op.f("ix_device_rack_id"))
+        batch_op.drop_index(batch_op.f("ix_device_device_type_id"))
+
+    op.drop_table("device")
+    with op.batch_alter_table("cpe_hold", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cpe_hold_stock_id"))
+        batch_op.drop_index(batch_op.f("ix_cpe_hold_reservation_id"))
+
+    op.drop_table("cpe_hold")
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
         batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
 
     op.drop_table("reservation_item")
+    with op.batch_alter_table("rack", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rack_site_id"))
+
+    op.drop_table("rack")
     with op.batch_alter_table("number_port_request", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_number_port_request_operator"))
         batch_op.drop_index("ix_number_port_request_direction_state")
@@ -730,6 +934,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_event_delivery_consumer_state_event_seq")
 
     op.drop_table("event_delivery")
+    with op.batch_alter_table("cpe_stock", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cpe_stock_warehouse_id"))
+
+    op.drop_table("cpe_stock")
     op.drop_table("sweeper")
     with op.batch_alter_table("resource", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resource_usage_state"))
@@ -762,6 +970,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_idempotency_key_expires_at")
 
     op.drop_table("idempotency_key")
+    with op.batch_alter_table("geographic_site", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_geographic_site_status"))
+        batch_op.drop_index(batch_op.f("ix_geographic_site_name"))
+        batch_op.drop_index("ix_geographic_site_latitude_longitude")
+        batch_op.drop_index(batch_op.f("ix_geographic_site_code"))
+
+    op.drop_table("geographic_site")
     with op.batch_alter_table("event_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscription_api"))
 
@@ -775,6 +990,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_durable_step_kind_state")
 
     op.drop_table("durable_step")
+    op.drop_table("device_type")
+    op.drop_table("cpe_model")
     with op.batch_alter_table("auth_failure", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_failure_window_start")
 

@@ -40,6 +40,10 @@ SCOPES: dict[str, str] = {
     "cpeInventory:write": "Create models and units, move units along their lifecycle, pick, set thresholds",
     "resourcePool:read": "Read TMF685 pools, reservations and availability; listen to reservation events (hub)",
     "resourcePool:write": "Create TMF685 reservations; commit, release, extend and transfer them",
+    "geographicSite:read": "Read TMF674 geographic sites; listen to their events (hub)",
+    "geographicSite:write": "Create, change and delete TMF674 geographic sites",
+    "dcim:read": "Read racks, device types, devices, ports, cables and traces; listen to their events (hub)",
+    "dcim:write": "Create racks, device types, devices and cables; change devices and ports; remove cables",
     "audit:read": "Read the audit trail",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
     "steps:admin": "See durable steps and sweepers; retry dead steps",
@@ -50,7 +54,15 @@ SCOPES: dict[str, str] = {
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
-    "noc": ("resourceInventory:read", "numberInventory:read", "cpeInventory:read", "resourcePool:read", "audit:read"),
+    "noc": (
+        "resourceInventory:read",
+        "numberInventory:read",
+        "cpeInventory:read",
+        "resourcePool:read",
+        "audit:read",
+        "geographicSite:read",
+        "dcim:read",
+    ),
     "operator": (
         "resourceInventory:read",
         "resourceInventory:write",
@@ -61,6 +73,10 @@ DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
         "resourcePool:read",
         "resourcePool:write",
         "audit:read",
+        "geographicSite:read",
+        "geographicSite:write",
+        "dcim:read",
+        "dcim:write",
     ),
     "admin": tuple(SCOPES),
 }

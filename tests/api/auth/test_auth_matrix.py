@@ -291,6 +291,20 @@ def _cpe_hold(client: TestClient, engine: Engine) -> dict[str, str]:
 
 def _cpe_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
     return _listener(client, _engine, base=CPE)
+# Physical inventory (oss/site): TMF674 geographic sites.
+SITES = "/tmf-api/geographicSiteManagement/v4"
+
+
+def _site(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{SITES}/geographicSite", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _site_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{SITES}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
 
 
 EXAMPLES.update(
@@ -323,6 +337,87 @@ EXAMPLES.update(
         "patchStockLevel": Example(200, _cpe_stock, body={"threshold": 3}, content_type=MERGE_PATCH),
         "cpeInventory.retrieveListener": Example(200, _cpe_listener),
         "cpeInventory.unregisterListener": Example(204, _cpe_listener),
+        "listGeographicSite": Example(200),
+        "createGeographicSite": Example(201, body={"name": "matrix"}),
+        "retrieveGeographicSite": Example(200, _site),
+        "patchGeographicSite": Example(200, _site, body={"status": "active"}, content_type=MERGE_PATCH),
+        "deleteGeographicSite": Example(204, _site),
+        "geographicSiteManagement.retrieveListener": Example(200, _site_listener),
+        "geographicSiteManagement.unregisterListener": Example(204, _site_listener),
+    }
+)
+
+
+# Physical inventory (oss/site): the DCIM API.
+DCIM = "/provisio/dcim/v1"
+
+
+def _rack(client: TestClient, engine: Engine) -> dict[str, str]:
+    created = client.post(f"{DCIM}/rack", json={"siteId": _site(client, engine)["id"], "name": "R", "height": 42})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "site": created.json()["siteId"]}
+
+
+def _device_type(client: TestClient, _engine: Engine) -> dict[str, str]:
+    body = {"manufacturer": "Acme", "model": "M", "portTemplate": [{"name": "p0"}, {"name": "p1"}]}
+    created = client.post(f"{DCIM}/deviceType", json=body)
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "type": created.json()["id"]}
+
+
+def _device(client: TestClient, engine: Engine) -> dict[str, str]:
+    site = _site(client, engine)["id"]
+    kind = _device_type(client, engine)["id"]
+    created = client.post(f"{DCIM}/device", json={"name": "matrix", "deviceTypeId": kind, "siteId": site})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"], "site": site, "type": kind}
+
+
+def _ports(client: TestClient, engine: Engine) -> dict[str, str]:
+    device = _device(client, engine)
+    ports = client.get(f"{DCIM}/port?deviceId={device['id']}").json()
+    return {"id": ports[0]["id"], "a": ports[0]["id"], "b": ports[1]["id"]}
+
+
+def _cable(client: TestClient, engine: Engine) -> dict[str, str]:
+    ports = _ports(client, engine)
+    created = client.post(f"{DCIM}/cable", json={"aPortId": ports["a"], "bPortId": ports["b"]})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _dcim_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{DCIM}/hub", json={"callback": "http://127.0.0.1:9/matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+EXAMPLES.update(
+    {
+        "listRack": Example(200),
+        "createRack": Example(201, _site, body=lambda params: {"siteId": params["id"], "name": "R", "height": 42}),
+        "retrieveRack": Example(200, _rack),
+        "listDeviceType": Example(200),
+        "createDeviceType": Example(201, body={"manufacturer": "Acme", "model": "M"}),
+        "retrieveDeviceType": Example(200, _device_type),
+        "listDevice": Example(200),
+        "createDevice": Example(
+            201,
+            lambda client, engine: {"site": _site(client, engine)["id"], "type": _device_type(client, engine)["id"]},
+            body=lambda params: {"name": "d", "deviceTypeId": params["type"], "siteId": params["site"]},
+        ),
+        "retrieveDevice": Example(200, _device),
+        "patchDevice": Example(200, _device, body={"status": "active"}, content_type=MERGE_PATCH),
+        "listPort": Example(200),
+        "retrievePort": Example(200, _ports),
+        "patchPort": Example(200, _ports, body={"adminState": "down"}, content_type=MERGE_PATCH),
+        "retrievePortTrace": Example(200, _ports),
+        "listCable": Example(200),
+        "createCable": Example(201, _ports, body=lambda params: {"aPortId": params["a"], "bPortId": params["b"]}),
+        "retrieveCable": Example(200, _cable),
+        "deleteCable": Example(204, _cable),
+        "dcim.retrieveListener": Example(200, _dcim_listener),
+        "dcim.unregisterListener": Example(204, _dcim_listener),
     }
 )
 

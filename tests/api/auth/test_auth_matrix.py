@@ -291,6 +291,8 @@ def _cpe_hold(client: TestClient, engine: Engine) -> dict[str, str]:
 
 def _cpe_listener(client: TestClient, _engine: Engine) -> dict[str, str]:
     return _listener(client, _engine, base=CPE)
+
+
 # Physical inventory (oss/site): TMF674 geographic sites.
 SITES = "/tmf-api/geographicSiteManagement/v4"
 

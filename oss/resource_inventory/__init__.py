@@ -9,7 +9,7 @@ Facade for other contexts:
   batches of one transaction each; both through ``common.bulk`` (audit and events as row by row);
 - ``create_resource`` / ``patch_resource`` / ``delete_resource`` with ``acting_context=<your context>``
   to write your own types (events and audit included), ``retrieve_resource`` / ``list_resources`` to read;
-- ``create_resource_in(session, ...)`` / ``patch_resource_in(session, ...)``: the same writes in the
+- ``create_resource_in(session, ...)`` / ``patch_resource_in(session, ...)`` / ``delete_resource_in``: the same writes in the
   caller's transaction (never commit), so an owning context's change and its TMF639 row commit together.
 """
 
@@ -20,6 +20,7 @@ from oss.resource_inventory.service import (
     create_resource,
     create_resource_in,
     delete_resource,
+    delete_resource_in,
     import_resources,
     list_resources,
     patch_resource,
@@ -39,6 +40,7 @@ __all__ = [
     "create_resource",
     "create_resource_in",
     "delete_resource",
+    "delete_resource_in",
     "import_resources",
     "list_resources",
     "patch_resource",

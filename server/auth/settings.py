@@ -36,6 +36,8 @@ SCOPES: dict[str, str] = {
     "resourceInventory:write": "Create, change and delete TMF639 resources",
     "numberInventory:read": "Read number pools, blocks and numbers; listen to their events (hub)",
     "numberInventory:write": "Create pools and blocks; change numbers' states",
+    "ipam:read": "Read VRFs, prefixes, pools and addresses; listen to their events (hub)",
+    "ipam:write": "Create and delete VRFs, prefixes, pools and addresses; allocate next-available",
     "resourcePool:read": "Read TMF685 pools, reservations and availability; listen to reservation events (hub)",
     "resourcePool:write": "Create TMF685 reservations; commit, release, extend and transfer them",
     "audit:read": "Read the audit trail",
@@ -48,12 +50,14 @@ SCOPES: dict[str, str] = {
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
-    "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read"),
+    "noc": ("resourceInventory:read", "numberInventory:read", "ipam:read", "resourcePool:read", "audit:read"),
     "operator": (
         "resourceInventory:read",
         "resourceInventory:write",
         "numberInventory:read",
         "numberInventory:write",
+        "ipam:read",
+        "ipam:write",
         "resourcePool:read",
         "resourcePool:write",
         "audit:read",

@@ -77,7 +77,9 @@ class IpPrefixRow(Audited, Base):
     start_key: Mapped[str] = mapped_column(KEY)
     end_key: Mapped[str] = mapped_column(KEY)
     length: Mapped[int] = mapped_column(Integer)
-    parent_id: Mapped[str | None] = mapped_column(ForeignKey("ip_prefix.id", ondelete="RESTRICT"), index=True)
+    # Computed, not a foreign key: a self-reference would make emptying the table order-dependent, and the
+    # service keeps it right under the parent's lock (a prefix with children is deleted only with them).
+    parent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     depth: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
     description: Mapped[str | None] = mapped_column(Text)

@@ -28,6 +28,7 @@ AUDIT = "/provisio/audit/v1"
 AUTH = "/provisio/auth/v1"
 NUMBERS = "/provisio/numberInventory/v1"
 RP = "/tmf-api/resourcePoolManagement/v1"
+IPAM = "/provisio/ipam/v1"
 MERGE_PATCH = "application/merge-patch+json"
 
 Setup = Callable[[TestClient, Engine], dict[str, str]]
@@ -252,6 +253,69 @@ EXAMPLES.update(
         "createPortOutRequest": Example(201, _assigned_number, body=_port_out_body),
         "retrievePortOutRequest": Example(200, _port_out_request),
         "patchPortOutRequest": Example(200, _port_out_request, body={"state": "cancelled"}, content_type=MERGE_PATCH),
+    }
+)
+
+
+# IPAM (oss/ip_pool): documentation ranges only.
+def _ip_prefix(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{IPAM}/prefix", json={"prefix": "192.0.2.0/24"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _ip_address(client: TestClient, engine: Engine) -> dict[str, str]:
+    prefix = _ip_prefix(client, engine)
+    created = client.post(f"{IPAM}/prefix/{prefix['id']}/availableIp", json={})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()[0]["id"]}
+
+
+def _vrf(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{IPAM}/vrf", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _ip_pool(client: TestClient, engine: Engine) -> dict[str, str]:
+    prefix = _ip_prefix(client, engine)
+    created = client.post(f"{IPAM}/pool", json={"name": "matrix", "prefixId": prefix["id"]})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _ipam_listener(client: TestClient, engine: Engine) -> dict[str, str]:
+    return _listener(client, engine, IPAM)
+
+
+EXAMPLES.update(
+    {
+        "listVrf": Example(200),
+        "createVrf": Example(201, body={"name": "matrix"}),
+        "retrieveVrf": Example(200, _vrf),
+        "deleteVrf": Example(204, _vrf),
+        "listIpPrefix": Example(200),
+        "createIpPrefix": Example(201, body={"prefix": "198.51.100.0/24"}),
+        "retrieveIpPrefix": Example(200, _ip_prefix),
+        "deleteIpPrefix": Example(204, _ip_prefix),
+        "listAvailableIp": Example(200, _ip_prefix),
+        "createAvailableIp": Example(201, _ip_prefix, body={"quantity": 1}),
+        "listAvailablePrefix": Example(200, lambda client, engine: {**_ip_prefix(client, engine), "?prefixLength": "28"}),
+        "createAvailablePrefix": Example(201, _ip_prefix, body={"prefixLength": 28}),
+        "listIpAddress": Example(200),
+        "createIpAddress": Example(201, _ip_prefix, body={"address": "192.0.2.9/24"}),
+        "retrieveIpAddress": Example(200, _ip_address),
+        "patchIpAddress": Example(200, _ip_address, body={"dnsName": "a.example.net"}, content_type=MERGE_PATCH),
+        "deleteIpAddress": Example(204, _ip_address),
+        "listIpPool": Example(200),
+        "createIpPool": Example(
+            201, _ip_prefix, body=lambda params: {"name": "matrix", "prefixId": params["id"]}
+        ),
+        "retrieveIpPool": Example(200, _ip_pool),
+        "patchIpPool": Example(200, _ip_pool, body={"reservedHead": 1}, content_type=MERGE_PATCH),
+        "deleteIpPool": Example(204, _ip_pool),
+        "ipam.retrieveListener": Example(200, _ipam_listener),
+        "ipam.unregisterListener": Example(204, _ipam_listener),
     }
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 20:07:22.875376+00:00
+Create Date: 2026-12-04 03:14:56.598951+00:00
 """
 
 from __future__ import annotations
@@ -154,6 +154,20 @@ def upgrade() -> None:
     with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
         batch_op.create_index("ix_idempotency_key_expires_at", ["expires_at"], unique=False)
 
+    op.create_table(
+        "ip_vrf",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("rd", sa.String(length=64), nullable=True),
+        sa.Column("import_targets", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("export_targets", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("enforce_unique", sa.Boolean(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_vrf")),
+        sa.UniqueConstraint("name", name="uq_ip_vrf_name"),
+    )
     op.create_table(
         "number_pool",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -309,6 +323,39 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "ip_prefix",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("vrf_id", sa.String(length=36), nullable=True),
+        sa.Column("vrf_key", sa.String(length=64), nullable=False),
+        sa.Column("enforce_unique", sa.Boolean(), nullable=False),
+        sa.Column("family", sa.Integer(), nullable=False),
+        sa.Column("prefix", sa.String(length=64), nullable=False),
+        sa.Column("start_key", sa.String(length=32), nullable=False),
+        sa.Column("end_key", sa.String(length=32), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("parent_id", sa.String(length=64), nullable=True),
+        sa.Column("depth", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["vrf_id"], ["ip_vrf.id"], name=op.f("fk_ip_prefix_vrf_id_ip_vrf"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_prefix")),
+    )
+    with op.batch_alter_table("ip_prefix", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ip_prefix_parent_id"), ["parent_id"], unique=False)
+        batch_op.create_index("ix_ip_prefix_vrf_span", ["vrf_key", "family", "start_key", "end_key"], unique=False)
+        batch_op.create_index(
+            "uq_ip_prefix_vrf_span",
+            ["vrf_key", "family", "start_key", "length"],
+            unique=True,
+            postgresql_where=sa.text("enforce_unique"),
+            sqlite_where=sa.text("enforce_unique"),
+        )
+
+    op.create_table(
         "number_block",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("pool_id", sa.String(length=36), nullable=False),
@@ -394,6 +441,82 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reservation_item_pool_id"), ["pool_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
 
+    op.create_table(
+        "ip_address",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("vrf_id", sa.String(length=36), nullable=True),
+        sa.Column("vrf_key", sa.String(length=64), nullable=False),
+        sa.Column("enforce_unique", sa.Boolean(), nullable=False),
+        sa.Column("family", sa.Integer(), nullable=False),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("value_key", sa.String(length=32), nullable=False),
+        sa.Column("mask_length", sa.Integer(), nullable=False),
+        sa.Column("prefix_id", sa.String(length=36), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=True),
+        sa.Column("dns_name", sa.String(length=255), nullable=True),
+        sa.Column("interface_id", sa.String(length=128), nullable=True),
+        sa.Column("service_id", sa.String(length=128), nullable=True),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["prefix_id"], ["ip_prefix.id"], name=op.f("fk_ip_address_prefix_id_ip_prefix"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["vrf_id"], ["ip_vrf.id"], name=op.f("fk_ip_address_vrf_id_ip_vrf"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_address")),
+    )
+    with op.batch_alter_table("ip_address", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ip_address_interface_id"), ["interface_id"], unique=False)
+        batch_op.create_index("ix_ip_address_prefix_value", ["prefix_id", "value_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ip_address_reservation_id"), ["reservation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ip_address_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(
+            "uq_ip_address_vrf_value",
+            ["vrf_key", "family", "value_key"],
+            unique=True,
+            postgresql_where=sa.text("enforce_unique"),
+            sqlite_where=sa.text("enforce_unique"),
+        )
+
+    op.create_table(
+        "ip_free_block",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("prefix_id", sa.String(length=36), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("start_key", sa.String(length=32), nullable=False),
+        sa.Column("end_key", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["prefix_id"], ["ip_prefix.id"], name=op.f("fk_ip_free_block_prefix_id_ip_prefix"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_free_block")),
+        sa.UniqueConstraint("prefix_id", "start_key", name="uq_ip_free_block_prefix_start"),
+    )
+    with op.batch_alter_table("ip_free_block", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ip_free_block_prefix_length_start", ["prefix_id", "length", "start_key"], unique=False
+        )
+
+    op.create_table(
+        "ip_pool",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("prefix_id", sa.String(length=36), nullable=False),
+        sa.Column("reserved_head", sa.Integer(), nullable=False),
+        sa.Column("reserved_tail", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["prefix_id"], ["ip_prefix.id"], name=op.f("fk_ip_pool_prefix_id_ip_prefix"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_pool")),
+        sa.UniqueConstraint("name", name="uq_ip_pool_name"),
+        sa.UniqueConstraint("prefix_id", name="uq_ip_pool_prefix_id"),
+    )
     op.create_table(
         "number_chunk",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -581,6 +704,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_number_chunk_block_id"))
 
     op.drop_table("number_chunk")
+    op.drop_table("ip_pool")
+    with op.batch_alter_table("ip_free_block", schema=None) as batch_op:
+        batch_op.drop_index("ix_ip_free_block_prefix_length_start")
+
+    op.drop_table("ip_free_block")
+    with op.batch_alter_table("ip_address", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_ip_address_vrf_value",
+            postgresql_where=sa.text("enforce_unique"),
+            sqlite_where=sa.text("enforce_unique"),
+        )
+        batch_op.drop_index(batch_op.f("ix_ip_address_service_id"))
+        batch_op.drop_index(batch_op.f("ix_ip_address_reservation_id"))
+        batch_op.drop_index("ix_ip_address_prefix_value")
+        batch_op.drop_index(batch_op.f("ix_ip_address_interface_id"))
+
+    op.drop_table("ip_address")
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
         batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
@@ -596,6 +736,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_number_block_pool_first")
 
     op.drop_table("number_block")
+    with op.batch_alter_table("ip_prefix", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_ip_prefix_vrf_span", postgresql_where=sa.text("enforce_unique"), sqlite_where=sa.text("enforce_unique")
+        )
+        batch_op.drop_index("ix_ip_prefix_vrf_span")
+        batch_op.drop_index(batch_op.f("ix_ip_prefix_parent_id"))
+
+    op.drop_table("ip_prefix")
     with op.batch_alter_table("event_delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_event_delivery_subscription_id_state_event_seq")
         batch_op.drop_index("ix_event_delivery_state_next_attempt_at")
@@ -630,6 +778,7 @@ def downgrade() -> None:
 
     op.drop_table("reservation")
     op.drop_table("number_pool")
+    op.drop_table("ip_vrf")
     with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
         batch_op.drop_index("ix_idempotency_key_expires_at")
 

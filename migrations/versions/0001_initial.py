@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 03:14:56.598951+00:00
+Create Date: 2026-12-04 03:20:16.872426+00:00
 """
 
 from __future__ import annotations
@@ -282,6 +282,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sweeper")),
     )
     op.create_table(
+        "vlan_group",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("min_vid", sa.Integer(), nullable=False),
+        sa.Column("max_vid", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vlan_group")),
+        sa.UniqueConstraint("name", name="uq_vlan_group_name"),
+    )
+    op.create_table(
         "event_delivery",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("event_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -440,6 +452,28 @@ def upgrade() -> None:
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_reservation_item_pool_id"), ["pool_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
+
+    op.create_table(
+        "vlan",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("group_id", sa.String(length=36), nullable=False),
+        sa.Column("vid", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("interface_id", sa.String(length=128), nullable=True),
+        sa.Column("service_id", sa.String(length=128), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["vlan_group.id"], name=op.f("fk_vlan_group_id_vlan_group"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vlan")),
+        sa.UniqueConstraint("group_id", "vid", name="uq_vlan_group_vid"),
+    )
+    with op.batch_alter_table("vlan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_vlan_interface_id"), ["interface_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vlan_service_id"), ["service_id"], unique=False)
 
     op.create_table(
         "ip_address",
@@ -721,6 +755,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ip_address_interface_id"))
 
     op.drop_table("ip_address")
+    with op.batch_alter_table("vlan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vlan_service_id"))
+        batch_op.drop_index(batch_op.f("ix_vlan_interface_id"))
+
+    op.drop_table("vlan")
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
         batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
@@ -750,6 +789,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_event_delivery_consumer_state_event_seq")
 
     op.drop_table("event_delivery")
+    op.drop_table("vlan_group")
     op.drop_table("sweeper")
     with op.batch_alter_table("resource", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resource_usage_state"))

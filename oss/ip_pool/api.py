@@ -7,16 +7,25 @@ from typing import Any
 
 from common import tmf
 from common.tmf import parse_list_query
-from oss.ip_pool import mapping, service
+from oss.ip_pool import mapping, service, vlan
 from oss.ip_pool.models import (
     ADDRESS_UNIQUE_INDEX,
     FREE_BLOCK_UNIQUE,
     POOL_NAME_CONSTRAINT,
     POOL_PREFIX_CONSTRAINT,
     PREFIX_UNIQUE_INDEX,
+    VLAN_GROUP_NAME_CONSTRAINT,
+    VLAN_UNIQUE_CONSTRAINT,
     VRF_NAME_CONSTRAINT,
 )
-from oss.ip_pool.repository import ADDRESS_QUERY, POOL_QUERY, PREFIX_QUERY, VRF_QUERY
+from oss.ip_pool.repository import (
+    ADDRESS_QUERY,
+    POOL_QUERY,
+    PREFIX_QUERY,
+    VLAN_GROUP_QUERY,
+    VLAN_QUERY,
+    VRF_QUERY,
+)
 from server import deps
 from server.errors import CONSTRAINT_ERRORS
 from server.hub import register_listener, retrieve_listener, unregister_listener
@@ -31,6 +40,10 @@ QUERY_CONTRACTS = {
     "retrieveIpAddress": ADDRESS_QUERY,
     "listIpPool": POOL_QUERY,
     "retrieveIpPool": POOL_QUERY,
+    "listVlanGroup": VLAN_GROUP_QUERY,
+    "retrieveVlanGroup": VLAN_GROUP_QUERY,
+    "listVlan": VLAN_QUERY,
+    "retrieveVlan": VLAN_QUERY,
 }
 
 # Races lost at the database answer as races lost at the lock (server.errors maps them by name).
@@ -42,25 +55,35 @@ CONSTRAINT_ERRORS.update(
         VRF_NAME_CONSTRAINT: (409, "VRF_NAME_TAKEN", "A VRF of that name exists already."),
         POOL_NAME_CONSTRAINT: (409, "IP_POOL_NAME_TAKEN", "An IP pool of that name exists already."),
         POOL_PREFIX_CONSTRAINT: (409, "IP_PREFIX_IS_POOL", "The prefix is a pool already."),
+        VLAN_UNIQUE_CONSTRAINT: (409, "VLAN_TAKEN", "The VLAN was taken concurrently in its group."),
+        VLAN_GROUP_NAME_CONSTRAINT: (409, "VLAN_GROUP_NAME_TAKEN", "A VLAN group of that name exists already."),
     }
 )
 
 __all__ = [
     "create_available_ip",
     "create_available_prefix",
+    "create_available_vlan",
     "create_ip_address",
     "create_ip_pool",
     "create_ip_prefix",
+    "create_vlan",
+    "create_vlan_group",
     "create_vrf",
     "delete_ip_address",
     "delete_ip_pool",
     "delete_ip_prefix",
+    "delete_vlan",
+    "delete_vlan_group",
     "delete_vrf",
     "list_available_ip",
     "list_available_prefix",
+    "list_available_vlan",
     "list_ip_address",
     "list_ip_pool",
     "list_ip_prefix",
+    "list_vlan",
+    "list_vlan_group",
     "list_vrf",
     "patch_ip_address",
     "patch_ip_pool",
@@ -69,6 +92,8 @@ __all__ = [
     "retrieve_ip_pool",
     "retrieve_ip_prefix",
     "retrieve_listener",
+    "retrieve_vlan",
+    "retrieve_vlan_group",
     "retrieve_vrf",
     "unregister_listener",
 ]
@@ -140,7 +165,7 @@ def create_available_ip(id: str, body: dict[str, Any] | None = None) -> Any:
     return [mapping.address_json(address) for address in addresses], 201
 
 
-def list_available_prefix(id: str, prefixLength: int, limit: int = 10, **_declared: Any) -> Any:  # noqa: N803
+def list_available_prefix(id: str, prefixLength: int, limit: int = 10, **_declared: Any) -> Any:
     found = service.preview_prefixes(deps.uow(read_only=True), id, int(prefixLength), int(limit))
     return [{"prefix": prefix} for prefix in found]
 
@@ -203,4 +228,58 @@ def patch_ip_pool(id: str, body: dict[str, Any]) -> Any:
 
 def delete_ip_pool(id: str) -> Any:
     service.delete_pool(deps.uow(), id)
+    return no_content()
+
+
+# ------------------------------------------------------------------------------------------ VLANs
+
+
+def list_vlan_group(**_declared: Any) -> Any:
+    query = _query(VLAN_GROUP_QUERY)
+    page = vlan.list_groups(deps.uow(read_only=True), query)
+    return listed([mapping.vlan_group_json(group, query.fields) for group in page.items], page)
+
+
+def create_vlan_group(body: dict[str, Any]) -> Any:
+    representation = mapping.vlan_group_json(vlan.create_group(deps.uow(), body))
+    return created(representation, representation["href"])
+
+
+def retrieve_vlan_group(id: str, **_declared: Any) -> Any:
+    fields = _fields(VLAN_GROUP_QUERY)
+    return mapping.vlan_group_json(vlan.retrieve_group(deps.uow(read_only=True), id), fields)
+
+
+def delete_vlan_group(id: str) -> Any:
+    vlan.delete_group(deps.uow(), id)
+    return no_content()
+
+
+def list_available_vlan(id: str, limit: int = 10, **_declared: Any) -> Any:
+    return [{"vid": vid} for vid in vlan.preview_vlans(deps.uow(read_only=True), id, int(limit))]
+
+
+def create_available_vlan(id: str, body: dict[str, Any] | None = None) -> Any:
+    representation = mapping.vlan_json(vlan.allocate_vlan(deps.uow(), id, body or {}))
+    return created(representation, representation["href"])
+
+
+def list_vlan(**_declared: Any) -> Any:
+    query = _query(VLAN_QUERY)
+    page = vlan.list_vlans(deps.uow(read_only=True), query)
+    return listed([mapping.vlan_json(found, query.fields) for found in page.items], page)
+
+
+def create_vlan(body: dict[str, Any]) -> Any:
+    representation = mapping.vlan_json(vlan.create_vlan(deps.uow(), body))
+    return created(representation, representation["href"])
+
+
+def retrieve_vlan(id: str, **_declared: Any) -> Any:
+    fields = _fields(VLAN_QUERY)
+    return mapping.vlan_json(vlan.retrieve_vlan(deps.uow(read_only=True), id), fields)
+
+
+def delete_vlan(id: str) -> Any:
+    vlan.delete_vlan(deps.uow(), id)
     return no_content()

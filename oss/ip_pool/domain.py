@@ -126,9 +126,12 @@ def decompose(first: int, last: int, bits: int) -> list[Block]:
     if first > last:
         return []
     family = 4 if bits == 32 else 6
-    return [block_of(net) for net in netaddr.iprange_to_cidrs(
-        netaddr.IPAddress(first, version=family), netaddr.IPAddress(last, version=family)
-    )]
+    return [
+        block_of(net)
+        for net in netaddr.iprange_to_cidrs(
+            netaddr.IPAddress(first, version=family), netaddr.IPAddress(last, version=family)
+        )
+    ]
 
 
 def subtract(whole: Block, taken: Iterable[Block]) -> list[Block]:

@@ -6,21 +6,21 @@ from common.errors import Conflict, InvalidInput, NotFound
 from oss.ip_pool.domain import InvalidIp
 
 __all__ = [
+    "AddressNotFound",
     "AddressOutsidePrefix",
     "AddressTaken",
     "DuplicatePrefix",
     "InvalidAllocation",
     "InvalidIp",
     "PoolExhausted",
+    "PoolNameTaken",
     "PoolNotFound",
     "PoolShrink",
     "PrefixInUse",
     "PrefixNotFound",
-    "AddressNotFound",
     "VrfInUse",
     "VrfNameTaken",
     "VrfNotFound",
-    "PoolNameTaken",
 ]
 
 

@@ -177,3 +177,57 @@ def address_resource(address: Any) -> dict[str, Any]:
 
 def address_resource_patch(address: Any) -> dict[str, Any]:
     return _address_state(address)
+
+
+def vlan_group_json(group: Any, fields: Fields | None = None) -> dict[str, Any]:
+    document = _without_none(
+        {
+            "id": group.id,
+            "href": href(BASE_PATH, "vlanGroup", group.id),
+            "@type": "VlanGroup",
+            "name": group.name,
+            "minVid": group.min_vid,
+            "maxVid": group.max_vid,
+            "description": group.description,
+            "vlanCount": group.used,
+            "createdAt": _when(group.created_at),
+        }
+    )
+    return project(document, fields)
+
+
+def vlan_json(vlan: Any, fields: Fields | None = None) -> dict[str, Any]:
+    document = _without_none(
+        {
+            "id": vlan.id,
+            "href": href(BASE_PATH, "vlan", vlan.id),
+            "@type": VLAN_TYPE,
+            "groupId": vlan.group_id,
+            "vid": vlan.vid,
+            "name": vlan.name,
+            "status": vlan.status,
+            "interfaceId": vlan.interface_id,
+            "serviceId": vlan.service_id,
+            "description": vlan.description,
+            "createdAt": _when(vlan.created_at),
+            "resource": _resource_ref(vlan.id, VLAN_TYPE),
+        }
+    )
+    return project(document, fields)
+
+
+def vlan_resource(vlan: Any, group_name: str) -> dict[str, Any]:
+    """The TMF639 Resource_Create of a VLAN (Vlan, a LogicalResource whose value is its id in the group)."""
+    status, usage = TMF639_STATUS.get(vlan.status, ("available", "busy"))
+    return {
+        "@type": VLAN_TYPE,
+        "@baseType": "LogicalResource",
+        "name": f"{group_name}/{vlan.vid}",
+        "value": str(vlan.vid),
+        "category": "vlan",
+        "resourceStatus": status,
+        "usageState": usage,
+        "resourceCharacteristic": _characteristics(
+            {"vlanGroupId": vlan.group_id, "interfaceId": vlan.interface_id, "serviceId": vlan.service_id}
+        ),
+    }

@@ -16,6 +16,7 @@ meaning is in the audited prefix and address rows.
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -159,3 +160,38 @@ class IpFreeBlockRow(Base):
     length: Mapped[int] = mapped_column(Integer)
     start_key: Mapped[str] = mapped_column(KEY)
     end_key: Mapped[str] = mapped_column(KEY)
+
+
+class VlanGroupRow(Audited, Base):
+    """A VLAN id space (a site, a switch stack): VLANs are unique per group, ``min_vid``..``max_vid``."""
+
+    __tablename__ = "vlan_group"
+    __audit_entity_type__ = "vlanGroup"
+    __table_args__ = (UniqueConstraint("name", name=VLAN_GROUP_NAME_CONSTRAINT),)
+
+    id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(128))
+    min_vid: Mapped[int] = mapped_column(Integer, default=1)
+    max_vid: Mapped[int] = mapped_column(Integer, default=4094)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VlanRow(Audited, Base):
+    """A VLAN in use (its id is also its TMF639 resource id, ``@type`` Vlan)."""
+
+    __tablename__ = "vlan"
+    __audit_entity_type__ = "vlan"
+    __table_args__ = (UniqueConstraint("group_id", "vid", name=VLAN_UNIQUE_CONSTRAINT),)
+
+    id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
+    group_id: Mapped[str] = mapped_column(ForeignKey("vlan_group.id", ondelete="RESTRICT"))
+    vid: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    interface_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    service_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from common import tmf
 from common.tmf import BOOLEAN, DATETIME, INTEGER, column, enum_of
 from oss.ip_pool.domain import ADDRESS_ROLES, ADDRESS_STATUSES, BEST_FIT, PREFIX_STATUSES, Block, key, unkey
-from oss.ip_pool.models import IpAddressRow, IpFreeBlockRow, IpPoolRow, IpPrefixRow, VrfRow
+from oss.ip_pool.models import IpAddressRow, IpFreeBlockRow, IpPoolRow, IpPrefixRow, VlanGroupRow, VlanRow, VrfRow
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "ipam.yaml"
 VRF: Table = VrfRow.__table__  # type: ignore[assignment]
@@ -88,11 +88,42 @@ POOL_QUERY = tmf.QuerySpec(
     members=tmf.schema_members(SPEC, "IpPool"),
 )
 
+VLAN_GROUP: Table = VlanGroupRow.__table__  # type: ignore[assignment]
+VLAN: Table = VlanRow.__table__  # type: ignore[assignment]
+VLAN_STATUSES = ("active", "reserved", "deprecated")
+VLAN_GROUP_QUERY = tmf.QuerySpec(
+    attributes=(
+        column("id", VLAN_GROUP.c.id),
+        column("name", VLAN_GROUP.c.name),
+        column("createdAt", VLAN_GROUP.c.created_at, DATETIME),
+    ),
+    default_order=(VLAN_GROUP.c.name,),
+    tiebreaker=VLAN_GROUP.c.id,
+    members=tmf.schema_members(SPEC, "VlanGroup"),
+)
+VLAN_QUERY = tmf.QuerySpec(
+    attributes=(
+        column("id", VLAN.c.id),
+        column("groupId", VLAN.c.group_id),
+        column("vid", VLAN.c.vid, INTEGER),
+        column("name", VLAN.c.name),
+        column("status", VLAN.c.status, enum_of(*VLAN_STATUSES)),
+        column("interfaceId", VLAN.c.interface_id),
+        column("serviceId", VLAN.c.service_id),
+        column("createdAt", VLAN.c.created_at, DATETIME),
+    ),
+    default_order=(VLAN.c.group_id, VLAN.c.vid),
+    tiebreaker=VLAN.c.id,
+    members=tmf.schema_members(SPEC, "Vlan"),
+)
+
 _LISTS = {
     "vrf": tmf.ListStatements(VRF, VRF_QUERY),
     "prefix": tmf.ListStatements(PREFIX, PREFIX_QUERY),
     "address": tmf.ListStatements(ADDRESS, ADDRESS_QUERY),
     "pool": tmf.ListStatements(POOL, POOL_QUERY),
+    "vlanGroup": tmf.ListStatements(VLAN_GROUP, VLAN_GROUP_QUERY),
+    "vlan": tmf.ListStatements(VLAN, VLAN_QUERY),
 }
 
 
@@ -229,7 +260,9 @@ def candidates(session: Session, prefix_id: str, bits: int, length: int, lo: int
     return [_block(row, bits) for row in session.execute(statement.limit(3))]
 
 
-def free_blocks(session: Session, prefix_id: str, bits: int, *, start: int = 0, limit: int | None = None) -> list[Block]:
+def free_blocks(
+    session: Session, prefix_id: str, bits: int, *, start: int = 0, limit: int | None = None
+) -> list[Block]:
     statement = (
         select(FREE.c.start_key, FREE.c.length)
         .where(FREE.c.prefix_id == prefix_id, FREE.c.end_key >= key(start))
@@ -313,3 +346,25 @@ def addresses_inside(session: Session, prefix_id: str, block: Block) -> Sequence
 
 def vrf_by_name(session: Session, name: str) -> VrfRow | None:
     return session.execute(select(VrfRow).where(VrfRow.name == name)).scalars().first()
+
+
+# ------------------------------------------------------------------------------------------ VLANs
+
+
+def free_vids(session: Session, group: VlanGroupRow, limit: int) -> list[int]:
+    """The lowest ``limit`` VLAN ids of the group nobody uses: the gaps between used ids, read in order from
+    the ``(group_id, vid)`` unique index (at most 4094 rows in a group, so no free-space table is needed)."""
+    used = session.execute(select(VLAN.c.vid).where(VLAN.c.group_id == group.id).order_by(VLAN.c.vid)).scalars()
+    found: list[int] = []
+    candidate = group.min_vid
+    for vid in used:
+        while candidate < vid and len(found) < limit and candidate <= group.max_vid:
+            found.append(candidate)
+            candidate += 1
+        candidate = max(candidate, vid + 1)
+        if len(found) >= limit:
+            return found
+    while candidate <= group.max_vid and len(found) < limit:
+        found.append(candidate)
+        candidate += 1
+    return found

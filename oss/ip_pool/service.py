@@ -429,8 +429,7 @@ def delete_prefix_in(session: Session, prefix_id: str, *, cascade: bool = False)
     )
     if (below or addresses) and not cascade:
         raise PrefixInUse(
-            f"{row.prefix} holds {len(below)} prefixes and {addresses} addresses: delete them first or ask to"
-            " cascade.",
+            f"{row.prefix} holds {len(below)} prefixes and {addresses} addresses: delete them first or ask to cascade.",
             details={"prefixes": len(below), "addresses": addresses},
         )
     whole = _block_of_row(row)
@@ -543,7 +542,7 @@ def create_address(uow: UnitOfWork, document: Mapping[str, Any]) -> AddressData:
     block = Block(int(ip), bits, bits)
     with uow as tx:
         session = tx.session
-        vrf_id, vrf_key, enforce = _scope(session, document.get("vrfId"))
+        _vrf_id, vrf_key, _enforce = _scope(session, document.get("vrfId"))
         prefix = None
         for _ in range(3):
             found = repository.smallest_containing(session, vrf_key, block, strictly=True)
@@ -578,7 +577,9 @@ def take_address_in(session: Session, prefix_id: str, text: str, request: Addres
     return _insert_address(session, prefix, int(ip), prefix.length, request)
 
 
-def _insert_address(session: Session, prefix: IpPrefixRow, value: int, mask: int, request: AddressRequest) -> AddressData:
+def _insert_address(
+    session: Session, prefix: IpPrefixRow, value: int, mask: int, request: AddressRequest
+) -> AddressData:
     now = clock.now()
     row = IpAddressRow(
         id=new_id(),
@@ -620,7 +621,9 @@ def allocate_addresses(uow: UnitOfWork, prefix_id: str, document: Mapping[str, A
     return found
 
 
-def allocate_addresses_in(session: Session, prefix_id: str, quantity: int, request: AddressRequest) -> list[AddressData]:
+def allocate_addresses_in(
+    session: Session, prefix_id: str, quantity: int, request: AddressRequest
+) -> list[AddressData]:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidAllocation(f"quantity must be 1..{MAX_QUANTITY}, not {quantity}.")
     prefix = repository.lock_prefix(session, prefix_id)
@@ -685,7 +688,13 @@ def allocate_prefix(uow: UnitOfWork, parent_id: str, document: Mapping[str, Any]
 
 
 def allocate_prefix_in(
-    session: Session, parent_id: str, length: int, policy: str, *, status: str = "active", description: str | None = None
+    session: Session,
+    parent_id: str,
+    length: int,
+    policy: str,
+    *,
+    status: str = "active",
+    description: str | None = None,
 ) -> IpPrefixRow:
     parent = repository.lock_prefix(session, parent_id)
     if parent is None:

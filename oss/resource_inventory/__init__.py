@@ -9,8 +9,9 @@ Facade for other contexts:
   batches of one transaction each; both through ``common.bulk`` (audit and events as row by row);
 - ``create_resource`` / ``patch_resource`` / ``delete_resource`` with ``acting_context=<your context>``
   to write your own types (events and audit included), ``retrieve_resource`` / ``list_resources`` to read;
-- ``create_resource_in(session, ...)`` / ``patch_resource_in(session, ...)`` / ``delete_resource_in``: the same writes in the
-  caller's transaction (never commit), so an owning context's change and its TMF639 row commit together.
+- ``create_resource_in(session, ...)`` / ``patch_resource_in(session, ...)`` / ``delete_resource_in``: the
+  same writes in the caller's transaction (never commit), so an owning context's change and its TMF639 row
+  commit together.
 """
 
 from oss.resource_inventory.domain import RESOURCE_TYPES, Ownership, ResourceData, ResourceType

@@ -135,7 +135,11 @@ def _not_schema_valid(_context: Any, failure: Any, case: Any, _response: Any) ->
     """``filter_failure`` hook: False drops the failure (see the module docstring)."""
     if getattr(failure, "code", None) != "ST202":  # positive_data_acceptance
         return True
-    if _response is not None and _response.status_code == 422 and b"IDEMPOTENCY_KEY_REUSED" in (_response.content or b""):
+    if (
+        _response is not None
+        and _response.status_code == 422
+        and b"IDEMPOTENCY_KEY_REUSED" in (_response.content or b"")
+    ):
         return False
     sent = case.headers or {}
     for parameter in case.operation.headers:

@@ -66,7 +66,9 @@ def run_clients(
 
 def split(answers: list[tuple[int, Any]]) -> tuple[list[Any], int]:
     statuses = Counter(status for status, _ in answers)
-    assert set(statuses) <= {201, 409}, f"statuses {dict(statuses)}: {[b for s, b in answers if s not in (201, 409)][:2]}"
+    assert set(statuses) <= {201, 409}, (
+        f"statuses {dict(statuses)}: {[b for s, b in answers if s not in (201, 409)][:2]}"
+    )
     for status, body in answers:
         if status == 409:
             assert body["code"] == "POOL_EXHAUSTED", body

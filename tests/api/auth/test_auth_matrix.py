@@ -284,6 +284,19 @@ def _ip_pool(client: TestClient, engine: Engine) -> dict[str, str]:
     return {"id": created.json()["id"]}
 
 
+def _vlan_group(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{IPAM}/vlanGroup", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _vlan(client: TestClient, engine: Engine) -> dict[str, str]:
+    group = _vlan_group(client, engine)
+    created = client.post(f"{IPAM}/vlanGroup/{group['id']}/availableVlan", json={})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
 def _ipam_listener(client: TestClient, engine: Engine) -> dict[str, str]:
     return _listener(client, engine, IPAM)
 
@@ -300,7 +313,9 @@ EXAMPLES.update(
         "deleteIpPrefix": Example(204, _ip_prefix),
         "listAvailableIp": Example(200, _ip_prefix),
         "createAvailableIp": Example(201, _ip_prefix, body={"quantity": 1}),
-        "listAvailablePrefix": Example(200, lambda client, engine: {**_ip_prefix(client, engine), "?prefixLength": "28"}),
+        "listAvailablePrefix": Example(
+            200, lambda client, engine: {**_ip_prefix(client, engine), "?prefixLength": "28"}
+        ),
         "createAvailablePrefix": Example(201, _ip_prefix, body={"prefixLength": 28}),
         "listIpAddress": Example(200),
         "createIpAddress": Example(201, _ip_prefix, body={"address": "192.0.2.9/24"}),
@@ -308,12 +323,20 @@ EXAMPLES.update(
         "patchIpAddress": Example(200, _ip_address, body={"dnsName": "a.example.net"}, content_type=MERGE_PATCH),
         "deleteIpAddress": Example(204, _ip_address),
         "listIpPool": Example(200),
-        "createIpPool": Example(
-            201, _ip_prefix, body=lambda params: {"name": "matrix", "prefixId": params["id"]}
-        ),
+        "createIpPool": Example(201, _ip_prefix, body=lambda params: {"name": "matrix", "prefixId": params["id"]}),
         "retrieveIpPool": Example(200, _ip_pool),
         "patchIpPool": Example(200, _ip_pool, body={"reservedHead": 1}, content_type=MERGE_PATCH),
         "deleteIpPool": Example(204, _ip_pool),
+        "listVlanGroup": Example(200),
+        "createVlanGroup": Example(201, body={"name": "matrix"}),
+        "retrieveVlanGroup": Example(200, _vlan_group),
+        "deleteVlanGroup": Example(204, _vlan_group),
+        "listAvailableVlan": Example(200, _vlan_group),
+        "createAvailableVlan": Example(201, _vlan_group, body={}),
+        "listVlan": Example(200),
+        "createVlan": Example(201, _vlan_group, body=lambda params: {"groupId": params["id"], "vid": 10}),
+        "retrieveVlan": Example(200, _vlan),
+        "deleteVlan": Example(204, _vlan),
         "ipam.retrieveListener": Example(200, _ipam_listener),
         "ipam.unregisterListener": Example(204, _ipam_listener),
     }

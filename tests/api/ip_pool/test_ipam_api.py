@@ -133,9 +133,10 @@ def test_next_available_prefix_first_and_best_fit(client: TestClient) -> None:
     hole = client.post(f"{BASE}/prefix/{parent['id']}/availablePrefix", json={"prefixLength": 26}).json()
     assert hole["prefix"] == "198.51.100.64/26"
     # Free now: .4/30 .8/29 .16/28 .32/27 and .128/25. First fit of a /28 takes the lowest, best fit too here.
-    assert client.post(f"{BASE}/prefix/{parent['id']}/availablePrefix", json={"prefixLength": 27}).json()[
-        "prefix"
-    ] == "198.51.100.32/27"
+    assert (
+        client.post(f"{BASE}/prefix/{parent['id']}/availablePrefix", json={"prefixLength": 27}).json()["prefix"]
+        == "198.51.100.32/27"
+    )
     best = client.post(
         f"{BASE}/prefix/{parent['id']}/availablePrefix", json={"prefixLength": 29, "policy": "bestFit"}
     ).json()
@@ -233,3 +234,28 @@ def test_hub_listener_gets_ip_events(client: TestClient) -> None:
     listener = client.post(f"{BASE}/hub", json={"callback": "http://127.0.0.1:9/ip"})
     assert listener.status_code == 201, listener.text
     assert client.get(f"{BASE}/hub/{listener.json()['id']}").status_code == 200
+
+
+def test_vlans_unique_per_group_with_next_available(client: TestClient) -> None:
+    group = client.post(f"{BASE}/vlanGroup", json={"name": "site-1", "minVid": 100, "maxVid": 103})
+    assert group.status_code == 201, group.text
+    gid = group.json()["id"]
+    other = client.post(f"{BASE}/vlanGroup", json={"name": "site-2"}).json()
+    specific = client.post(f"{BASE}/vlan", json={"groupId": gid, "vid": 101, "name": "voice"})
+    assert specific.status_code == 201, specific.text
+    assert client.post(f"{BASE}/vlan", json={"groupId": gid, "vid": 101}).json()["code"] == "VLAN_TAKEN"
+    assert client.post(f"{BASE}/vlan", json={"groupId": other["id"], "vid": 101}).status_code == 201
+    assert client.post(f"{BASE}/vlan", json={"groupId": gid, "vid": 200}).status_code == 400
+    assert client.get(f"{BASE}/vlanGroup/{gid}/availableVlan").json() == [{"vid": 100}, {"vid": 102}, {"vid": 103}]
+    got = [client.post(f"{BASE}/vlanGroup/{gid}/availableVlan", json={}).json()["vid"] for _ in range(3)]
+    assert got == [100, 102, 103]
+    exhausted = client.post(f"{BASE}/vlanGroup/{gid}/availableVlan", json={})
+    assert exhausted.status_code == 409
+    assert exhausted.json()["code"] == "POOL_EXHAUSTED"
+    resource = client.get(f"{RI}/resource/{specific.json()['id']}").json()
+    assert resource["@type"] == "Vlan"
+    assert resource["value"] == "101"
+    assert client.delete(f"{BASE}/vlanGroup/{gid}").status_code == 409
+    assert client.delete(f"{BASE}/vlan/{specific.json()['id']}").status_code == 204
+    assert client.get(f"{RI}/resource/{specific.json()['id']}").status_code == 404
+    assert client.get(f"{BASE}/vlanGroup/{gid}").json()["vlanCount"] == 3

@@ -26,9 +26,7 @@ def canonical(free: set[int], family: int) -> set[Block]:
 
 
 class FreeBlocksMachine(RuleBasedStateMachine):
-    @initialize(
-        family=st.sampled_from((4, 6)), head=st.integers(min_value=0, max_value=9), tail=st.integers(0, 9)
-    )
+    @initialize(family=st.sampled_from((4, 6)), head=st.integers(min_value=0, max_value=9), tail=st.integers(0, 9))
     def start(self, family: int, head: int, tail: int) -> None:
         self.family = family
         self.prefix = PREFIXES[family]

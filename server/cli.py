@@ -11,6 +11,7 @@
     provisio run                        # what ``make run`` calls: migrate, simulators (supervised), serve
     provisio token create|list|revoke   # API tokens (server/auth/cli.py)
     provisio numbers import FILE.csv    # number blocks, assignments, ported numbers (server/numbers_cli.py)
+    provisio ip import FILE.csv         # prefixes, addresses, VLANs (server/ip_cli.py)
 
 Configuration comes from the environment (server/settings.py). Every command that uses the database
 prints which one (``database: ...``); only ``db upgrade``/``db revision`` and ``run`` create an embedded
@@ -643,6 +644,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.numbers_cli import add_parser as add_numbers_parser
 
     add_numbers_parser(commands)
+    from server.ip_cli import add_parser as add_ip_parser
+
+    add_ip_parser(commands)
     return parser
 
 

@@ -81,27 +81,33 @@ class VlanData:
 
 
 def create_group(uow: UnitOfWork, document: Mapping[str, Any]) -> VlanGroupData:
+    """A VLAN id space ``minVid``..``maxVid`` (default 1..4094, IEEE 802.1Q)."""
+    with uow as tx:
+        group = create_group_in(tx.session, document)
+        tx.commit()
+    return group
+
+
+def create_group_in(session: Session, document: Mapping[str, Any]) -> VlanGroupData:
     low, high = int(document.get("minVid", 1)), int(document.get("maxVid", 4094))
     if not 1 <= low <= high <= 4094:
         raise InvalidAllocation(f"A VLAN group spans 1..4094 with minVid <= maxVid, not {low}..{high}.")
+    if session.execute(select(VlanGroupRow.id).where(VlanGroupRow.name == document["name"])).first():
+        raise VlanGroupNameTaken(f"A VLAN group named {document['name']!r} exists already.")
     now = clock.now()
-    with uow as tx:
-        if tx.session.execute(select(VlanGroupRow.id).where(VlanGroupRow.name == document["name"])).first():
-            raise VlanGroupNameTaken(f"A VLAN group named {document['name']!r} exists already.")
-        row = VlanGroupRow(
-            id=new_id(),
-            name=document["name"],
-            min_vid=low,
-            max_vid=high,
-            description=document.get("description"),
-            created_at=now,
-            updated_at=now,
-        )
-        tx.session.add(row)
-        tx.session.flush()
-        group = _group_data(row, 0)
-        _publish(tx.session, GROUP_CREATE_EVENT, "vlanGroup", mapping.vlan_group_json(group))
-        tx.commit()
+    row = VlanGroupRow(
+        id=new_id(),
+        name=document["name"],
+        min_vid=low,
+        max_vid=high,
+        description=document.get("description"),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    group = _group_data(row, 0)
+    _publish(session, GROUP_CREATE_EVENT, "vlanGroup", mapping.vlan_group_json(group))
     return group
 
 

@@ -171,10 +171,14 @@ def _measure(url: str, client: HttpClient, port: int, scratch: Path) -> dict[str
     with uvicorn_process("bench.baseline_app:app", env={"BASELINE_DATABASE_URL": url}, ready_path="/json") as sql_port:
         latencies(sql_port, "POST", ["/sql/take"] * 20, expect=201)
         for concurrency, net in ((1, "198.18.0.0/16"), (16, "198.19.0.0/16")):
-            pool = _post(client, f"{IPAM}/prefix", {"prefix": net})["id"]
+            allocate = f"{IPAM}/prefix/{_post(client, f'{IPAM}/prefix', {'prefix': net})['id']}/availableIp"
+
+            def next_address(_i: int, path: str = allocate) -> tuple[str, str, Any]:
+                return ("POST", path, {})
+
             rate, _ = throughput(
                 port,
-                lambda _i, pool=pool: ("POST", f"{IPAM}/prefix/{pool}/availableIp", {}),
+                next_address,
                 total=ALLOCATE_REQUESTS,
                 concurrency=concurrency,
                 max_seconds=ALLOCATE_MAX_SECONDS,

@@ -69,8 +69,8 @@ def cmd_ip(args: argparse.Namespace) -> int:
         print(f"  {kind + 'es' if kind == 'address' else kind + 's'} created: {count}")
     print(f"  unchanged: {summary.unchanged}")
     print(f"  lines not imported: {len(summary.errors)}")
-    for error in summary.errors:
-        print(f"line {error.line}: {error.reason}")
+    for line_error in summary.errors:
+        print(f"line {line_error.line}: {line_error.reason}")
     return EXIT_LINE_ERRORS if summary.errors else 0
 
 

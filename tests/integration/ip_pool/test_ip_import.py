@@ -101,3 +101,10 @@ def test_the_cli_prints_a_summary_and_the_bad_lines(
     assert main(["ip", "import", str(path)]) == 1
     assert "unchanged: 2" in capsys.readouterr().out
     assert main(["ip", "import", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_the_example_file_imports_cleanly(factory: sessionmaker[Session]) -> None:
+    example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "ip-import.csv"
+    summary = run(factory, example)
+    assert summary.errors == []
+    assert summary.created == {"prefix": 3, "address": 3, "vlan": 2}

@@ -34,6 +34,7 @@ from oss.reservation import (
     Unavailable,
 )
 
+INT64_MAX = 2**63 - 1
 ADDRESS_ITEM = "IpAddressReservationItem"
 PREFIX_ITEM = "IpPrefixReservationItem"
 ADDRESS_SCHEMA: Mapping[str, Any] = {
@@ -96,8 +97,8 @@ class IpProvider:
             id=row.id,
             name=row.name,
             resource_type=mapping.ADDRESS_TYPE,
-            capacity=capacity,
-            available=available,
+            capacity=min(capacity, INT64_MAX),  # an IPv6 /64 pool holds 2^64: TMF685 counts are int64
+            available=min(available, INT64_MAX),
             provider=self.name,
             description=row.description,
         )
@@ -116,7 +117,7 @@ class IpProvider:
         best = 0
         for row in self._pools(session, request):
             if request.item_type == ADDRESS_ITEM:
-                available = service.pool_capacity(session, row)[2]
+                available = min(service.pool_capacity(session, row)[2], INT64_MAX)
                 sample = tuple(service.preview_addresses_in(session, row.prefix_id, min(quantity, 5)))
             else:
                 sample = tuple(service.preview_prefixes_in(session, row.prefix_id, int(criteria["prefixLength"]), 5))

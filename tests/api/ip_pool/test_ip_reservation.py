@@ -73,3 +73,12 @@ def test_a_prefix_item_holds_the_next_free_child_prefix(client: TestClient) -> N
     assert released.status_code == 200, released.text
     assert client.get(f"{BASE}/prefix?parentId={prefix_id}").json() == []
     assert prefix(client, prefix_id)["used"] == "0"
+
+
+def test_an_ipv6_pool_counts_as_int64_in_tmf685(client: TestClient) -> None:
+    _prefix_id, pool = new_pool(client, "2001:db8:0:1::/64")
+    view = client.get(f"{RP}/resourcePool/{pool}")
+    assert view.status_code == 200, view.text
+    assert view.json()["capacity"]["capacityAmount"] == 2**63 - 1
+    created = reserve(client, item(pool, quantity=1))
+    assert values(created.json()) == ["2001:db8:0:1::/64"]

@@ -41,6 +41,14 @@ APIS: tuple[ApiEntry, ...] = (
         read_scope="numberInventory:read",
     ),
     ApiEntry(
+        name="ipam",
+        title="Provisio IP Address Management v1",
+        spec="ipam.yaml",
+        base_path="/provisio/ipam/v1",
+        module="oss.ip_pool.api",
+        read_scope="ipam:read",
+    ),
+    ApiEntry(
         name="resourcePoolManagement",
         title="TMF685 Resource Pool Management v1",
         spec="reservation.yaml",

@@ -12,6 +12,7 @@
     provisio token create|list|revoke   # API tokens (server/auth/cli.py)
     provisio numbers import FILE.csv    # number blocks, assignments, ported numbers (server/numbers_cli.py)
     provisio cpe import FILE.csv        # CPE units into stock (server/cpe_cli.py)
+    provisio ip import FILE.csv         # prefixes, addresses, VLANs (server/ip_cli.py)
 
 Configuration comes from the environment (server/settings.py). Every command that uses the database
 prints which one (``database: ...``); only ``db upgrade``/``db revision`` and ``run`` create an embedded
@@ -651,6 +652,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.devices_cli import add_parser as add_devices_parser
 
     add_devices_parser(commands)
+
+    from server.ip_cli import add_parser as add_ip_parser
+
+    add_ip_parser(commands)
     return parser
 
 

@@ -21,6 +21,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oss.reservation.models",
     "oss.cpe.models",
     "oss.site.models",
+    "oss.ip_pool.models",
     "server.auth.models",
     "server.idempotency.models",
 )

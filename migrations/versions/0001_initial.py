@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 03:59:39.703231+00:00
+Create Date: 2026-12-04 04:11:24.222882+00:00
 """
 
 from __future__ import annotations
@@ -215,6 +215,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_idempotency_key_expires_at", ["expires_at"], unique=False)
 
     op.create_table(
+        "ip_vrf",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("rd", sa.String(length=64), nullable=True),
+        sa.Column("import_targets", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("export_targets", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("enforce_unique", sa.Boolean(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_vrf")),
+        sa.UniqueConstraint("name", name="uq_ip_vrf_name"),
+    )
+    op.create_table(
         "number_pool",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
@@ -328,6 +342,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sweeper")),
     )
     op.create_table(
+        "vlan_group",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("min_vid", sa.Integer(), nullable=False),
+        sa.Column("max_vid", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vlan_group")),
+        sa.UniqueConstraint("name", name="uq_vlan_group_name"),
+    )
+    op.create_table(
         "cpe_stock",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("model_id", sa.String(length=36), nullable=False),
@@ -385,6 +411,39 @@ def upgrade() -> None:
         batch_op.create_index("ix_event_delivery_state_next_attempt_at", ["state", "next_attempt_at"], unique=False)
         batch_op.create_index(
             "ix_event_delivery_subscription_id_state_event_seq", ["subscription_id", "state", "event_seq"], unique=False
+        )
+
+    op.create_table(
+        "ip_prefix",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("vrf_id", sa.String(length=36), nullable=True),
+        sa.Column("vrf_key", sa.String(length=64), nullable=False),
+        sa.Column("enforce_unique", sa.Boolean(), nullable=False),
+        sa.Column("family", sa.Integer(), nullable=False),
+        sa.Column("prefix", sa.String(length=64), nullable=False),
+        sa.Column("start_key", sa.String(length=32), nullable=False),
+        sa.Column("end_key", sa.String(length=32), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("parent_id", sa.String(length=64), nullable=True),
+        sa.Column("depth", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["vrf_id"], ["ip_vrf.id"], name=op.f("fk_ip_prefix_vrf_id_ip_vrf"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_prefix")),
+    )
+    with op.batch_alter_table("ip_prefix", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ip_prefix_parent_id"), ["parent_id"], unique=False)
+        batch_op.create_index("ix_ip_prefix_vrf_span", ["vrf_key", "family", "start_key", "end_key"], unique=False)
+        batch_op.create_index(
+            "uq_ip_prefix_vrf_span",
+            ["vrf_key", "family", "start_key", "length"],
+            unique=True,
+            postgresql_where=sa.text("enforce_unique"),
+            sqlite_where=sa.text("enforce_unique"),
         )
 
     op.create_table(
@@ -492,6 +551,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reservation_item_reservation_id"), ["reservation_id"], unique=False)
 
     op.create_table(
+        "vlan",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("group_id", sa.String(length=36), nullable=False),
+        sa.Column("vid", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("interface_id", sa.String(length=128), nullable=True),
+        sa.Column("service_id", sa.String(length=128), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["vlan_group.id"], name=op.f("fk_vlan_group_id_vlan_group"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vlan")),
+        sa.UniqueConstraint("group_id", "vid", name="uq_vlan_group_vid"),
+    )
+    with op.batch_alter_table("vlan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_vlan_interface_id"), ["interface_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_vlan_service_id"), ["service_id"], unique=False)
+
+    op.create_table(
         "cpe_hold",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("stock_id", sa.String(length=36), nullable=False),
@@ -552,6 +633,82 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_device_serial"), ["serial"], unique=False)
         batch_op.create_index(batch_op.f("ix_device_site_id"), ["site_id"], unique=False)
 
+    op.create_table(
+        "ip_address",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("vrf_id", sa.String(length=36), nullable=True),
+        sa.Column("vrf_key", sa.String(length=64), nullable=False),
+        sa.Column("enforce_unique", sa.Boolean(), nullable=False),
+        sa.Column("family", sa.Integer(), nullable=False),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("value_key", sa.String(length=32), nullable=False),
+        sa.Column("mask_length", sa.Integer(), nullable=False),
+        sa.Column("prefix_id", sa.String(length=36), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=True),
+        sa.Column("dns_name", sa.String(length=255), nullable=True),
+        sa.Column("interface_id", sa.String(length=128), nullable=True),
+        sa.Column("service_id", sa.String(length=128), nullable=True),
+        sa.Column("reservation_id", sa.String(length=64), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["prefix_id"], ["ip_prefix.id"], name=op.f("fk_ip_address_prefix_id_ip_prefix"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["vrf_id"], ["ip_vrf.id"], name=op.f("fk_ip_address_vrf_id_ip_vrf"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_address")),
+    )
+    with op.batch_alter_table("ip_address", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ip_address_interface_id"), ["interface_id"], unique=False)
+        batch_op.create_index("ix_ip_address_prefix_value", ["prefix_id", "value_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ip_address_reservation_id"), ["reservation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ip_address_service_id"), ["service_id"], unique=False)
+        batch_op.create_index(
+            "uq_ip_address_vrf_value",
+            ["vrf_key", "family", "value_key"],
+            unique=True,
+            postgresql_where=sa.text("enforce_unique"),
+            sqlite_where=sa.text("enforce_unique"),
+        )
+
+    op.create_table(
+        "ip_free_block",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("prefix_id", sa.String(length=36), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("start_key", sa.String(length=32), nullable=False),
+        sa.Column("end_key", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["prefix_id"], ["ip_prefix.id"], name=op.f("fk_ip_free_block_prefix_id_ip_prefix"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_free_block")),
+        sa.UniqueConstraint("prefix_id", "start_key", name="uq_ip_free_block_prefix_start"),
+    )
+    with op.batch_alter_table("ip_free_block", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ip_free_block_prefix_length_start", ["prefix_id", "length", "start_key"], unique=False
+        )
+
+    op.create_table(
+        "ip_pool",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("prefix_id", sa.String(length=36), nullable=False),
+        sa.Column("reserved_head", sa.Integer(), nullable=False),
+        sa.Column("reserved_tail", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["prefix_id"], ["ip_prefix.id"], name=op.f("fk_ip_pool_prefix_id_ip_prefix"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ip_pool")),
+        sa.UniqueConstraint("name", name="uq_ip_pool_name"),
+        sa.UniqueConstraint("prefix_id", name="uq_ip_pool_prefix_id"),
+    )
     op.create_table(
         "number_chunk",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -897,6 +1054,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_number_chunk_block_id"))
 
     op.drop_table("number_chunk")
+    op.drop_table("ip_pool")
+    with op.batch_alter_table("ip_free_block", schema=None) as batch_op:
+        batch_op.drop_index("ix_ip_free_block_prefix_length_start")
+
+    op.drop_table("ip_free_block")
+    with op.batch_alter_table("ip_address", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_ip_address_vrf_value",
+            postgresql_where=sa.text("enforce_unique"),
+            sqlite_where=sa.text("enforce_unique"),
+        )
+        batch_op.drop_index(batch_op.f("ix_ip_address_service_id"))
+        batch_op.drop_index(batch_op.f("ix_ip_address_reservation_id"))
+        batch_op.drop_index("ix_ip_address_prefix_value")
+        batch_op.drop_index(batch_op.f("ix_ip_address_interface_id"))
+
+    op.drop_table("ip_address")
     with op.batch_alter_table("device", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_device_site_id"))
         batch_op.drop_index(batch_op.f("ix_device_serial"))
@@ -909,6 +1083,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cpe_hold_reservation_id"))
 
     op.drop_table("cpe_hold")
+    with op.batch_alter_table("vlan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_vlan_service_id"))
+        batch_op.drop_index(batch_op.f("ix_vlan_interface_id"))
+
+    op.drop_table("vlan")
     with op.batch_alter_table("reservation_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reservation_item_reservation_id"))
         batch_op.drop_index(batch_op.f("ix_reservation_item_pool_id"))
@@ -928,6 +1107,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_number_block_pool_first")
 
     op.drop_table("number_block")
+    with op.batch_alter_table("ip_prefix", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_ip_prefix_vrf_span", postgresql_where=sa.text("enforce_unique"), sqlite_where=sa.text("enforce_unique")
+        )
+        batch_op.drop_index("ix_ip_prefix_vrf_span")
+        batch_op.drop_index(batch_op.f("ix_ip_prefix_parent_id"))
+
+    op.drop_table("ip_prefix")
     with op.batch_alter_table("event_delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_event_delivery_subscription_id_state_event_seq")
         batch_op.drop_index("ix_event_delivery_state_next_attempt_at")
@@ -938,6 +1125,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cpe_stock_warehouse_id"))
 
     op.drop_table("cpe_stock")
+    op.drop_table("vlan_group")
     op.drop_table("sweeper")
     with op.batch_alter_table("resource", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resource_usage_state"))
@@ -966,6 +1154,7 @@ def downgrade() -> None:
 
     op.drop_table("reservation")
     op.drop_table("number_pool")
+    op.drop_table("ip_vrf")
     with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
         batch_op.drop_index("ix_idempotency_key_expires_at")
 

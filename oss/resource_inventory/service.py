@@ -275,9 +275,11 @@ def delete_resource(
 
 
 def delete_resource_in(session: Session, resource_id: str, *, acting_context: str | None = None) -> None:
-    """``delete_resource`` in the caller's transaction (never commits): an owning context removes its row and
-    its inventory view together."""
+    """``delete_resource`` in the caller's transaction (never commits): an owning context deletes its row
+    and its inventory view together (an absent resource is not an error: nothing to show)."""
     repository = ResourceRepository(session)
+    if repository.get_for_update(resource_id) is None:
+        return
     row, resource = _lock_writable(repository, resource_id, acting_context)
     repository.delete(row)
     session.flush()

@@ -28,6 +28,7 @@ AUDIT = "/provisio/audit/v1"
 AUTH = "/provisio/auth/v1"
 NUMBERS = "/provisio/numberInventory/v1"
 RP = "/tmf-api/resourcePoolManagement/v1"
+IPAM = "/provisio/ipam/v1"
 MERGE_PATCH = "application/merge-patch+json"
 
 Setup = Callable[[TestClient, Engine], dict[str, str]]
@@ -420,6 +421,92 @@ EXAMPLES.update(
         "deleteCable": Example(204, _cable),
         "dcim.retrieveListener": Example(200, _dcim_listener),
         "dcim.unregisterListener": Example(204, _dcim_listener),
+    }
+)
+
+
+# IPAM (oss/ip_pool): documentation ranges only.
+def _ip_prefix(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{IPAM}/prefix", json={"prefix": "192.0.2.0/24"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _ip_address(client: TestClient, engine: Engine) -> dict[str, str]:
+    prefix = _ip_prefix(client, engine)
+    created = client.post(f"{IPAM}/prefix/{prefix['id']}/availableIp", json={})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()[0]["id"]}
+
+
+def _vrf(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{IPAM}/vrf", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _ip_pool(client: TestClient, engine: Engine) -> dict[str, str]:
+    prefix = _ip_prefix(client, engine)
+    created = client.post(f"{IPAM}/pool", json={"name": "matrix", "prefixId": prefix["id"]})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _vlan_group(client: TestClient, _engine: Engine) -> dict[str, str]:
+    created = client.post(f"{IPAM}/vlanGroup", json={"name": "matrix"})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _vlan(client: TestClient, engine: Engine) -> dict[str, str]:
+    group = _vlan_group(client, engine)
+    created = client.post(f"{IPAM}/vlanGroup/{group['id']}/availableVlan", json={})
+    assert created.status_code == 201, created.text
+    return {"id": created.json()["id"]}
+
+
+def _ipam_listener(client: TestClient, engine: Engine) -> dict[str, str]:
+    return _listener(client, engine, IPAM)
+
+
+EXAMPLES.update(
+    {
+        "listVrf": Example(200),
+        "createVrf": Example(201, body={"name": "matrix"}),
+        "retrieveVrf": Example(200, _vrf),
+        "deleteVrf": Example(204, _vrf),
+        "listIpPrefix": Example(200),
+        "createIpPrefix": Example(201, body={"prefix": "198.51.100.0/24"}),
+        "retrieveIpPrefix": Example(200, _ip_prefix),
+        "deleteIpPrefix": Example(204, _ip_prefix),
+        "listAvailableIp": Example(200, _ip_prefix),
+        "createAvailableIp": Example(201, _ip_prefix, body={"quantity": 1}),
+        "listAvailablePrefix": Example(
+            200, lambda client, engine: {**_ip_prefix(client, engine), "?prefixLength": "28"}
+        ),
+        "createAvailablePrefix": Example(201, _ip_prefix, body={"prefixLength": 28}),
+        "listIpAddress": Example(200),
+        "createIpAddress": Example(201, _ip_prefix, body={"address": "192.0.2.9/24"}),
+        "retrieveIpAddress": Example(200, _ip_address),
+        "patchIpAddress": Example(200, _ip_address, body={"dnsName": "a.example.net"}, content_type=MERGE_PATCH),
+        "deleteIpAddress": Example(204, _ip_address),
+        "listIpPool": Example(200),
+        "createIpPool": Example(201, _ip_prefix, body=lambda params: {"name": "matrix", "prefixId": params["id"]}),
+        "retrieveIpPool": Example(200, _ip_pool),
+        "patchIpPool": Example(200, _ip_pool, body={"reservedHead": 1}, content_type=MERGE_PATCH),
+        "deleteIpPool": Example(204, _ip_pool),
+        "listVlanGroup": Example(200),
+        "createVlanGroup": Example(201, body={"name": "matrix"}),
+        "retrieveVlanGroup": Example(200, _vlan_group),
+        "deleteVlanGroup": Example(204, _vlan_group),
+        "listAvailableVlan": Example(200, _vlan_group),
+        "createAvailableVlan": Example(201, _vlan_group, body={}),
+        "listVlan": Example(200),
+        "createVlan": Example(201, _vlan_group, body=lambda params: {"groupId": params["id"], "vid": 10}),
+        "retrieveVlan": Example(200, _vlan),
+        "deleteVlan": Example(204, _vlan),
+        "ipam.retrieveListener": Example(200, _ipam_listener),
+        "ipam.unregisterListener": Example(204, _ipam_listener),
     }
 )
 

@@ -19,6 +19,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oss.number_pool.models",
     "oss.number_pool.porting_models",
     "oss.reservation.models",
+    "bss.catalog.models",
     "server.auth.models",
     "server.idempotency.models",
 )

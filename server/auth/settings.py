@@ -39,6 +39,12 @@ SCOPES: dict[str, str] = {
     "resourcePool:read": "Read TMF685 pools, reservations and availability; listen to reservation events (hub)",
     "resourcePool:write": "Create TMF685 reservations; commit, release, extend and transfer them",
     "audit:read": "Read the audit trail",
+    "productCatalog:read": "Read TMF620 product specifications, offerings and prices; listen to their events (hub)",
+    "productCatalog:write": "Create and change TMF620 product specifications, offerings and prices",
+    "serviceCatalog:read": "Read TMF633 service specifications; listen to their events (hub)",
+    "serviceCatalog:write": "Create and change TMF633 service specifications",
+    "resourceCatalog:read": "Read TMF634 resource specifications; listen to their events (hub)",
+    "resourceCatalog:write": "Create and change TMF634 resource specifications",
     "events:admin": "See every hub listener and event delivery; redeliver dead letters",
     "steps:admin": "See durable steps and sweepers; retry dead steps",
     "auth:admin": "Create, list and revoke API tokens",
@@ -47,7 +53,14 @@ SCOPES: dict[str, str] = {
 # Named bundles of scopes (issue 15). The order system holds, commits and releases reservations (TMF685) and
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
+    "order-system": (
+        "resourceInventory:read",
+        "resourcePool:read",
+        "resourcePool:write",
+        "productCatalog:read",
+        "serviceCatalog:read",
+        "resourceCatalog:read",
+    ),
     "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read"),
     "operator": (
         "resourceInventory:read",
@@ -57,6 +70,12 @@ DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
         "resourcePool:read",
         "resourcePool:write",
         "audit:read",
+        "productCatalog:read",
+        "productCatalog:write",
+        "serviceCatalog:read",
+        "serviceCatalog:write",
+        "resourceCatalog:read",
+        "resourceCatalog:write",
     ),
     "admin": tuple(SCOPES),
 }

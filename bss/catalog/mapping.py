@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bss.catalog.domain import KINDS, SERVER_MEMBERS
 from common import clock
 from common.tmf import Fields, href, project
-from bss.catalog.domain import KINDS, SERVER_MEMBERS
 
 # The order members appear in a response: TMF's own order for the common part, then the rest.
 _LEADING = ("id", "href", "@type", "@baseType", "@schemaLocation", "name", "description", "version",

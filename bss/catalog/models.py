@@ -30,11 +30,11 @@ class _CatalogEntity(Audited):
     row_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 (SQLAlchemy's declared_attr convention)
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (Index(f"ix_{cls.__tablename__}_created_at_id", "created_at", "id"),)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+    def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.row_version}
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bss.catalog import domain, mapping, repository
-from bss.catalog.domain import KINDS
+from bss.catalog.domain import KINDS, CatalogView, Plan, decompose
 from bss.catalog.errors import CatalogEntityNotFound, VersionExists, VersionNotFound
 from bss.catalog.mapping import CatalogEntity
 from bss.catalog.models import ROWS, CatalogVersionRow
@@ -79,9 +80,7 @@ def patch_entity(uow: UnitOfWork, collection: str, entity_id: str, patch: Mappin
     return entity
 
 
-def patch_entity_in(
-    session: Session, collection: str, entity_id: str, patch: Mapping[str, Any]
-) -> CatalogEntity:
+def patch_entity_in(session: Session, collection: str, entity_id: str, patch: Mapping[str, Any]) -> CatalogEntity:
     row = repository.get(session, collection, entity_id, for_update=True)
     if row is None:
         raise CatalogEntityNotFound(f"No {collection} with id {entity_id!r}.")
@@ -208,3 +207,108 @@ def _publish(session: Session, entity: CatalogEntity, event_type: str, field_pat
         payload_key=entity.kind,
         field_path=field_path,
     )
+
+
+# ------------------------------------------------------------------------------------------ snapshots
+
+
+@dataclass(frozen=True)
+class OfferingSnapshot:
+    """An offering at one version with everything it refers to, each at the version it pinned: what an
+    order item is sold, delivered and billed at, however the catalog moves on (never changes)."""
+
+    offering_id: str
+    version: str
+    name: str
+    lifecycle_status: str
+    view: CatalogView
+
+    @property
+    def offering(self) -> Mapping[str, Any]:
+        return self.view.offering
+
+    @property
+    def prices(self) -> tuple[Mapping[str, Any], ...]:
+        return self.view.prices
+
+    @property
+    def orderable(self) -> bool:
+        return self.lifecycle_status in domain.ORDERABLE_STATUSES
+
+    def decompose(self, characteristics: Mapping[str, Any]) -> Plan:
+        """``domain.decompose`` of this snapshot (pure)."""
+        return decompose(self.view, characteristics)
+
+
+def offering_snapshot(uow: UnitOfWork, offering_id: str, version: str | None = None) -> OfferingSnapshot:
+    """The immutable snapshot of offering ``offering_id`` at ``version`` (its current version when None).
+
+    References that name a version resolve to that version; one that names none to the referenced
+    entity's version current when the referring version was made (``_pinned_references``), else its latest.
+    404 ``CATALOG_ENTITY_NOT_FOUND`` / ``CATALOG_VERSION_NOT_FOUND``."""
+    with uow as tx:
+        session = tx.session
+        if version is None:
+            row = repository.get(session, "productOffering", offering_id)
+            if row is None:
+                raise CatalogEntityNotFound(f"No productOffering with id {offering_id!r}.")
+            version = row.version
+        elif repository.get(session, "productOffering", offering_id) is None:
+            raise CatalogEntityNotFound(f"No productOffering with id {offering_id!r}.")
+        offering = version_document(session, offering_id, version)
+        spec_ref = offering.get("productSpecification")
+        product_spec = _resolve(session, spec_ref) if isinstance(spec_ref, Mapping) else None
+        prices = tuple(_resolve(session, ref) for ref in offering.get("productOfferingPrice") or [])
+        services: dict[str, Mapping[str, Any]] = {}
+        resources: dict[str, Mapping[str, Any]] = {}
+        pending = list((product_spec or {}).get("serviceSpecification") or [])
+        for ref in (product_spec or {}).get("resourceSpecification") or []:
+            _add_resource(session, ref, resources)
+        while pending:
+            ref = pending.pop()
+            if str(ref.get("id")) in services:
+                continue
+            spec = _resolve(session, ref, missing_ok=True)
+            if spec is None:
+                continue  # decompose names what is missing, with the order item's context
+            services[str(spec["id"])] = spec
+            pending.extend(spec.get("serviceSpecRelationship") or [])
+            for resource_ref in spec.get("resourceSpecification") or []:
+                _add_resource(session, resource_ref, resources)
+            rule = spec.get("decompositionRule") or {}
+            for use in rule.get("resource") or [] if isinstance(rule, Mapping) else []:
+                if isinstance(use.get("resourceSpecification"), Mapping):
+                    _add_resource(session, use["resourceSpecification"], resources)
+        status = str(offering.get("lifecycleStatus") or domain.DEFAULT_LIFECYCLE)
+        current = repository.get(session, "productOffering", offering_id)
+        if current is not None and current.version == version:
+            status = current.lifecycle_status  # a status change keeps the version: the current one counts
+        return OfferingSnapshot(
+            offering_id=offering_id,
+            version=version,
+            name=str(offering.get("name")),
+            lifecycle_status=status,
+            view=CatalogView(
+                offering=offering,
+                product_specification=product_spec,
+                prices=prices,
+                service_specifications=services,
+                resource_specifications=resources,
+            ),
+        )
+
+
+def _add_resource(session: Session, ref: Mapping[str, Any], into: dict[str, Mapping[str, Any]]) -> None:
+    if str(ref.get("id")) not in into:
+        found = _resolve(session, ref, missing_ok=True)
+        if found is not None:
+            into[str(found["id"])] = found
+
+
+def _resolve(session: Session, ref: Mapping[str, Any], *, missing_ok: bool = False) -> Any:
+    found = repository.find_version(session, str(ref.get("id")), ref.get("version") or None)
+    if found is None:
+        if missing_ok:
+            return None
+        raise VersionNotFound(f"No version {ref.get('version')!r} of catalog entity {ref.get('id')!r}.")
+    return dict(found.document)

@@ -58,9 +58,9 @@ def test_a_content_change_makes_a_new_version_and_keeps_the_old(client: TestClie
     assert status.json()["version"] == "1.1" and status.json()["lifecycleStatus"] == "Launched"
     with clean_db.connect() as connection:
         versions = connection.execute(
-            select(CatalogVersionRow.version, CatalogVersionRow.document).where(
-                CatalogVersionRow.entity_id == offering["id"]
-            ).order_by(CatalogVersionRow.created_at)
+            select(CatalogVersionRow.version, CatalogVersionRow.document)
+            .where(CatalogVersionRow.entity_id == offering["id"])
+            .order_by(CatalogVersionRow.created_at)
         ).all()
     assert [version for version, _ in versions] == ["1.0", "1.1"]
     assert "description" not in versions[0][1]

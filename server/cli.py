@@ -11,6 +11,7 @@
     provisio run                        # what ``make run`` calls: migrate, simulators (supervised), serve
     provisio token create|list|revoke   # API tokens (server/auth/cli.py)
     provisio numbers import FILE.csv    # number blocks, assignments, ported numbers (server/numbers_cli.py)
+    provisio catalog load [FILE.yaml]   # offerings, prices, specifications, decomposition rules (server/catalog_cli.py)
 
 Configuration comes from the environment (server/settings.py). Every command that uses the database
 prints which one (``database: ...``); only ``db upgrade``/``db revision`` and ``run`` create an embedded
@@ -257,6 +258,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from server.auth.cli import ensure_admin_token
 
         admin_key, admin_file = ensure_admin_token(settings)
+    from server.catalog_cli import SHIPPED_CATALOG, load_catalog
+
+    print(load_catalog(settings, SHIPPED_CATALOG), flush=True)  # idempotent: a re-run changes nothing
 
     supervisor: SimulatorSupervisor | None = None
     if args.sim_devices > 0:
@@ -643,6 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.numbers_cli import add_parser as add_numbers_parser
 
     add_numbers_parser(commands)
+    from server.catalog_cli import add_parser as add_catalog_parser
+
+    add_catalog_parser(commands)
     return parser
 
 

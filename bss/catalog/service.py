@@ -66,7 +66,7 @@ def create_entity_in(
     )
     session.add(row)
     session.flush()
-    entity = _entity(collection, row)
+    entity = entity_of(collection, row)
     _record_version(session, entity)
     _publish(session, entity, KINDS[collection].create_event)
     return entity
@@ -80,15 +80,22 @@ def patch_entity(uow: UnitOfWork, collection: str, entity_id: str, patch: Mappin
     return entity
 
 
-def patch_entity_in(session: Session, collection: str, entity_id: str, patch: Mapping[str, Any]) -> CatalogEntity:
+def patch_entity_in(
+    session: Session, collection: str, entity_id: str, patch: Mapping[str, Any], *, replace: bool = False
+) -> CatalogEntity:
+    """``patch_entity`` in the caller's transaction. ``replace``: ``patch`` is the whole new document (the
+    catalog loader's path), not a merge-patch."""
     row = repository.get(session, collection, entity_id, for_update=True)
     if row is None:
         raise CatalogEntityNotFound(f"No {collection} with id {entity_id!r}.")
-    before = mapping.document_of(_entity(collection, row))
-    after = merge_patch(before, dict(patch))
+    before = mapping.document_of(entity_of(collection, row))
+    if replace:
+        after = {**{key: before[key] for key in domain.SERVER_MEMBERS if key in before}, **patch}
+    else:
+        after = merge_patch(before, dict(patch))
     changed = [member for member in changed_members(before, after) if member not in domain.SERVER_MEMBERS]
     if not changed:
-        return _entity(collection, row)
+        return entity_of(collection, row)
     content_changed = domain.versioned_content(before) != domain.versioned_content(after)
     version = after.get("version") or row.version
     if content_changed and version == row.version:
@@ -105,7 +112,7 @@ def patch_entity_in(session: Session, collection: str, entity_id: str, patch: Ma
     row.document = rest
     row.last_update = clock.now()
     session.flush()
-    entity = _entity(collection, row)
+    entity = entity_of(collection, row)
     if new_version:
         _record_version(session, entity)
     kind = KINDS[collection]
@@ -124,7 +131,7 @@ def retrieve_entity(uow: UnitOfWork, collection: str, entity_id: str) -> Catalog
         row = repository.get(tx.session, collection, entity_id)
         if row is None:
             raise CatalogEntityNotFound(f"No {collection} with id {entity_id!r}.")
-        return _entity(collection, row)
+        return entity_of(collection, row)
 
 
 def parse_query(collection: str, query_string: str) -> ListQuery:
@@ -138,7 +145,7 @@ def parse_retrieve_query(collection: str, query_string: str) -> Fields | None:
 def list_entities(uow: UnitOfWork, collection: str, query: ListQuery) -> Page[CatalogEntity]:
     with uow as tx:
         rows, total = repository.list_page(tx.session, collection, query)
-        items = [_entity(collection, row) for row in rows]
+        items = [entity_of(collection, row) for row in rows]
         return Page(items=items, total=total, offset=query.offset, limit=query.limit)
 
 
@@ -150,7 +157,7 @@ def version_document(session: Session, entity_id: str, version: str | None) -> d
     return dict(found.document)
 
 
-def _entity(collection: str, row: Any) -> CatalogEntity:
+def entity_of(collection: str, row: Any) -> CatalogEntity:
     return CatalogEntity(
         kind=collection,
         id=row.id,

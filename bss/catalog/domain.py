@@ -341,9 +341,9 @@ def applies(condition: Mapping[str, Any] | None, values: Mapping[str, Any]) -> b
         return True
     name = condition["characteristic"]
     if "equals" in condition:
-        return values.get(name) == condition["equals"]
+        return bool(values.get(name) == condition["equals"])
     if "in" in condition:
-        return values.get(name) in condition["in"]
+        return bool(values.get(name) in condition["in"])
     return bool(values.get(name))
 
 

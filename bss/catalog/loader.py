@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bss.catalog import domain, mapping, repository, service
-from bss.catalog.errors import InvalidCatalogFile
+from bss.catalog.errors import InvalidCatalogFile, InvalidDecomposition
 from common.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def _check_duration(where: str, text: Any) -> None:
         return
     try:
         domain.parse_duration(text)
-    except domain.InvalidDecomposition as error:
+    except InvalidDecomposition as error:
         raise InvalidCatalogFile(f"{where}: {error.message}") from None
 
 

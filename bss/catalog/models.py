@@ -31,7 +31,7 @@ class _CatalogEntity(Audited):
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
-        return (Index(f"ix_{cls.__tablename__}_created_at_id", "created_at", "id"),)
+        return (Index(f"ix_{cls.__tablename__}_created_at_id", "created_at", "id"),)  # type: ignore[attr-defined]
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
@@ -78,7 +78,8 @@ class CatalogVersionRow(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-ROWS: dict[str, type[_CatalogEntity]] = {
+# The mapped class of each collection (typed loosely: the shared columns come from the mixin).
+ROWS: dict[str, type[Any]] = {
     "productSpecification": ProductSpecificationRow,
     "productOffering": ProductOfferingRow,
     "productOfferingPrice": ProductOfferingPriceRow,

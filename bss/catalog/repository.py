@@ -30,7 +30,7 @@ _EXTRA: dict[str, tuple[Any, ...]] = {}
 def _query_spec(collection: str) -> tmf.QuerySpec:
     kind = KINDS[collection]
     row = ROWS[collection]
-    table: Table = row.__table__  # type: ignore[assignment]
+    table: Table = row.__table__
     doc = table.c.document
     extra: list[Any] = []
     if collection == "productOffering":
@@ -63,7 +63,7 @@ def _query_spec(collection: str) -> tmf.QuerySpec:
 
 
 QUERIES: dict[str, tmf.QuerySpec] = {collection: _query_spec(collection) for collection in KINDS}
-_LISTS = {collection: tmf.ListStatements(ROWS[collection].__table__, QUERIES[collection]) for collection in KINDS}  # type: ignore[arg-type]
+_LISTS = {collection: tmf.ListStatements(ROWS[collection].__table__, QUERIES[collection]) for collection in KINDS}
 
 
 def list_page(session: Session, collection: str, query: tmf.ListQuery) -> tuple[list[Row[Any]], int]:

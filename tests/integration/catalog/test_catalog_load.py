@@ -114,7 +114,7 @@ def test_a_fourth_product_from_existing_specifications_needs_no_code(factory: se
                     "characteristicValueSpecification": [{"value": False, "isDefault": True}],
                 },
             ],
-        }  # fmt: skip
+        }
     )
     data["productOfferingPrices"].append({"name": "Bundle monthly", "priceType": "recurring",
                                           "price": {"unit": "EUR", "value": 120.0}})  # fmt: skip

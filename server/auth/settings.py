@@ -53,14 +53,7 @@ SCOPES: dict[str, str] = {
 # Named bundles of scopes (issue 15). The order system holds, commits and releases reservations (TMF685) and
 # gets its ordering scopes when that API is served.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "order-system": (
-        "resourceInventory:read",
-        "resourcePool:read",
-        "resourcePool:write",
-        "productCatalog:read",
-        "serviceCatalog:read",
-        "resourceCatalog:read",
-    ),
+    "order-system": ("resourceInventory:read", "resourcePool:read", "resourcePool:write"),
     "noc": ("resourceInventory:read", "numberInventory:read", "resourcePool:read", "audit:read"),
     "operator": (
         "resourceInventory:read",
@@ -70,12 +63,6 @@ DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
         "resourcePool:read",
         "resourcePool:write",
         "audit:read",
-        "productCatalog:read",
-        "productCatalog:write",
-        "serviceCatalog:read",
-        "serviceCatalog:write",
-        "resourceCatalog:read",
-        "resourceCatalog:write",
     ),
     "admin": tuple(SCOPES),
 }

@@ -1,6 +1,11 @@
 """The API table: every OpenAPI document we serve, where, and which context answers it.
 
 Add a row when a context gains an API. base_path is the one the TMF spec file declares, verbatim.
+
+TMF v5 files declare no ``/tmf-api`` prefix (``servers: https://serverRoot/productCatalogManagement/v5/``): a v5
+API is served at ``/tmf-api`` + the path of that server URL, without its trailing "/"
+(``/tmf-api/productCatalogManagement/v5``), the place TMF630 and every v4 file put the APIs, so v4 and v5
+APIs sit side by side under one prefix.
 """
 
 from __future__ import annotations
@@ -95,5 +100,29 @@ APIS: tuple[ApiEntry, ...] = (
         base_path="/provisio/auth/v1",
         module="server.auth.api",
         read_scope="auth:admin",
+    ),
+    ApiEntry(
+        name="productCatalogManagement",
+        title="TMF620 Product Catalog Management v5",
+        spec="product_catalog.yaml",
+        base_path="/tmf-api/productCatalogManagement/v5",  # v5 rule above (the file says productCatalogManagement/v5/)
+        module="bss.catalog.api",
+        read_scope="productCatalog:read",
+    ),
+    ApiEntry(
+        name="serviceCatalogManagement",
+        title="TMF633 Service Catalog Management v4",
+        spec="service_catalog.yaml",
+        base_path="/tmf-api/serviceCatalogManagement/v4",  # the file writes it with a trailing "/"
+        module="bss.catalog.api",
+        read_scope="serviceCatalog:read",
+    ),
+    ApiEntry(
+        name="resourceCatalog",
+        title="TMF634 Resource Catalog Management v5",
+        spec="resource_catalog.yaml",
+        base_path="/tmf-api/resourceCatalog/v5",  # v5 rule above (the file says resourceCatalog/v5/)
+        module="bss.catalog.api",
+        read_scope="resourceCatalog:read",
     ),
 )

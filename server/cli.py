@@ -13,6 +13,7 @@
     provisio numbers import FILE.csv    # number blocks, assignments, ported numbers (server/numbers_cli.py)
     provisio cpe import FILE.csv        # CPE units into stock (server/cpe_cli.py)
     provisio ip import FILE.csv         # prefixes, addresses, VLANs (server/ip_cli.py)
+    provisio catalog load [FILE.yaml]   # offerings, prices, specifications, decomposition rules (server/catalog_cli.py)
 
 Configuration comes from the environment (server/settings.py). Every command that uses the database
 prints which one (``database: ...``); only ``db upgrade``/``db revision`` and ``run`` create an embedded
@@ -259,6 +260,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from server.auth.cli import ensure_admin_token
 
         admin_key, admin_file = ensure_admin_token(settings)
+    from server.catalog_cli import SHIPPED_CATALOG, load_catalog
+
+    print(load_catalog(settings, SHIPPED_CATALOG), flush=True)  # idempotent: a re-run changes nothing
 
     supervisor: SimulatorSupervisor | None = None
     if args.sim_devices > 0:
@@ -656,6 +660,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.ip_cli import add_parser as add_ip_parser
 
     add_ip_parser(commands)
+
+    from server.catalog_cli import add_parser as add_catalog_parser
+
+    add_catalog_parser(commands)
     return parser
 
 

@@ -22,6 +22,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "oss.cpe.models",
     "oss.site.models",
     "oss.ip_pool.models",
+    "bss.catalog.models",
     "server.auth.models",
     "server.idempotency.models",
 )

@@ -988,8 +988,174 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
 
+    op.create_table(
+        "catalog_version",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("entity_id", sa.String(length=36), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=False),
+        sa.Column("document", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_version")),
+        sa.UniqueConstraint("entity_id", "version", name="uq_catalog_version_entity_id_version"),
+    )
+    with op.batch_alter_table("catalog_version", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_catalog_version_entity_id"), ["entity_id"], unique=False)
+
+    op.create_table(
+        "product_offering",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=False),
+        sa.Column("lifecycle_status", sa.String(length=32), nullable=False),
+        sa.Column("last_update", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_product_offering")),
+    )
+    with op.batch_alter_table("product_offering", schema=None) as batch_op:
+        batch_op.create_index("ix_product_offering_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_product_offering_lifecycle_status"), ["lifecycle_status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_product_offering_name"), ["name"], unique=False)
+
+    op.create_table(
+        "product_offering_price",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=False),
+        sa.Column("lifecycle_status", sa.String(length=32), nullable=False),
+        sa.Column("last_update", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_product_offering_price")),
+    )
+    with op.batch_alter_table("product_offering_price", schema=None) as batch_op:
+        batch_op.create_index("ix_product_offering_price_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_product_offering_price_lifecycle_status"), ["lifecycle_status"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_product_offering_price_name"), ["name"], unique=False)
+
+    op.create_table(
+        "product_specification",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=False),
+        sa.Column("lifecycle_status", sa.String(length=32), nullable=False),
+        sa.Column("last_update", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_product_specification")),
+    )
+    with op.batch_alter_table("product_specification", schema=None) as batch_op:
+        batch_op.create_index("ix_product_specification_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_product_specification_lifecycle_status"), ["lifecycle_status"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_product_specification_name"), ["name"], unique=False)
+
+    op.create_table(
+        "resource_specification",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=False),
+        sa.Column("lifecycle_status", sa.String(length=32), nullable=False),
+        sa.Column("last_update", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resource_specification")),
+    )
+    with op.batch_alter_table("resource_specification", schema=None) as batch_op:
+        batch_op.create_index("ix_resource_specification_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_resource_specification_lifecycle_status"), ["lifecycle_status"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_resource_specification_name"), ["name"], unique=False)
+
+    op.create_table(
+        "service_specification",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=False),
+        sa.Column("lifecycle_status", sa.String(length=32), nullable=False),
+        sa.Column("last_update", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_specification")),
+    )
+    with op.batch_alter_table("service_specification", schema=None) as batch_op:
+        batch_op.create_index("ix_service_specification_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_service_specification_lifecycle_status"), ["lifecycle_status"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_service_specification_name"), ["name"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("service_specification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_specification_name"))
+        batch_op.drop_index(batch_op.f("ix_service_specification_lifecycle_status"))
+        batch_op.drop_index("ix_service_specification_created_at_id")
+
+    op.drop_table("service_specification")
+    with op.batch_alter_table("resource_specification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resource_specification_name"))
+        batch_op.drop_index(batch_op.f("ix_resource_specification_lifecycle_status"))
+        batch_op.drop_index("ix_resource_specification_created_at_id")
+
+    op.drop_table("resource_specification")
+    with op.batch_alter_table("product_specification", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_product_specification_name"))
+        batch_op.drop_index(batch_op.f("ix_product_specification_lifecycle_status"))
+        batch_op.drop_index("ix_product_specification_created_at_id")
+
+    op.drop_table("product_specification")
+    with op.batch_alter_table("product_offering_price", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_product_offering_price_name"))
+        batch_op.drop_index(batch_op.f("ix_product_offering_price_lifecycle_status"))
+        batch_op.drop_index("ix_product_offering_price_created_at_id")
+
+    op.drop_table("product_offering_price")
+    with op.batch_alter_table("product_offering", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_product_offering_name"))
+        batch_op.drop_index(batch_op.f("ix_product_offering_lifecycle_status"))
+        batch_op.drop_index("ix_product_offering_created_at_id")
+
+    op.drop_table("product_offering")
+    with op.batch_alter_table("catalog_version", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_catalog_version_entity_id"))
+
+    op.drop_table("catalog_version")
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("cable_end", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cable_end_cable_id"))

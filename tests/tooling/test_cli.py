@@ -190,6 +190,7 @@ def test_run_migrates_prints_the_urls_and_stops_cleanly_on_ctrl_c(tmp_path: Path
     assert returncode == 0, output
     assert str(tmp_path / "data" / "provisio.db") in output
     assert f"http://127.0.0.1:{port}/tmf-api/resourceInventoryManagement/v4/ui/" in output
+    assert "catalog catalog.yaml: " in output  # make run loads the shipped catalog (issue 20)
 
 
 def test_sim_forwards_its_arguments_to_the_simulators_parser_when_asked_for_help() -> None:
@@ -416,3 +417,18 @@ def test_db_create_recreate_gives_an_empty_database_with_postgis(tmp_path: Path)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_catalog_load_loads_the_shipped_file_once_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    subprocess.run([*PROVISIO, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    first = subprocess.run([*PROVISIO, "catalog", "load"], env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "21 created, 0 new versions, 0 unchanged" in first.stdout
+    again = subprocess.run([*PROVISIO, "catalog", "load"], env=env, capture_output=True, text=True, timeout=120)
+    assert "0 created, 0 new versions, 21 unchanged" in again.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("productOfferings: [{name: X, productSpecification: Nowhere}]\n")
+    refused = subprocess.run([*PROVISIO, "catalog", "load", str(bad)], env=env, capture_output=True, text=True,
+                             timeout=120)  # fmt: skip
+    assert refused.returncode == 2 and "Nowhere" in refused.stderr

@@ -641,3 +641,38 @@ def test_every_served_document_declares_the_schemes_with_the_token_url_from_sett
     assert schemes["oauth2"]["flows"]["clientCredentials"]["tokenUrl"] == settings.auth.token_url
     assert schemes["apiToken"]["in"] == "header" and schemes["apiToken"]["name"] == "Authorization"
     assert schemes["apiKey"]["name"] == "X-API-Key"
+
+
+# Catalog (bss/catalog, issue 20): TMF620 v5, TMF633 v4, TMF634 v5.
+_CATALOGS = {
+    "productCatalogManagement": ("/tmf-api/productCatalogManagement/v5",
+                                 ("productSpecification", "productOffering", "productOfferingPrice")),
+    "serviceCatalogManagement": ("/tmf-api/serviceCatalogManagement/v4", ("serviceSpecification",)),
+    "resourceCatalog": ("/tmf-api/resourceCatalog/v5", ("resourceSpecification",)),
+}  # fmt: skip
+
+
+def _catalog_entity(base: str, collection: str) -> Setup:
+    def setup(client: TestClient, _engine: Engine) -> dict[str, str]:
+        created = client.post(f"{base}/{collection}", json={"name": "matrix"})
+        assert created.status_code == 201, created.text
+        return {"id": created.json()["id"]}
+
+    return setup
+
+
+def _catalog_listener(base: str) -> Setup:
+    return lambda client, engine: _listener(client, engine, base)
+
+
+for _api, (_base, _collections) in _CATALOGS.items():
+    EXAMPLES[f"{_api}.retrieveListener"] = Example(200, _catalog_listener(_base))
+    EXAMPLES[f"{_api}.unregisterListener"] = Example(204, _catalog_listener(_base))
+    for _collection in _collections:
+        _name = _collection[0].upper() + _collection[1:]
+        EXAMPLES[f"list{_name}"] = Example(200)
+        EXAMPLES[f"create{_name}"] = Example(201, body={"name": "matrix"})
+        EXAMPLES[f"retrieve{_name}"] = Example(200, _catalog_entity(_base, _collection))
+        EXAMPLES[f"patch{_name}"] = Example(
+            200, _catalog_entity(_base, _collection), body={"description": "changed"}, content_type=MERGE_PATCH
+        )

@@ -279,6 +279,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         manifest = supervisor.wait_ready(timeout=60)
         if manifest:
             print(f"simulated network: {args.sim_devices} devices, manifest {manifest}", flush=True)
+            from server.devices_cli import register_simulated_network
+
+            print(register_simulated_network(settings, Path(manifest)), flush=True)
         else:
             print(f"simulated network: not ready (see {supervisor.log_path}); the API runs without it", flush=True)
     print_banner(settings, admin_key=admin_key, admin_file=admin_file)

@@ -79,3 +79,28 @@ def cmd_devices(args: argparse.Namespace) -> int:
     for failed in summary.errors:
         print(f"device {failed.device}: {failed.reason}")
     return EXIT_DEVICE_ERRORS if summary.errors else status
+
+
+def register_simulated_network(settings: Settings, manifest: Path) -> str:
+    """``provisio run``: the simulated network's devices into the physical inventory (a re-run updates their
+    management ports, never duplicates), so activation can target them from the first start. One line for
+    the console; a device that could not be read is named there and the API starts anyway."""
+    from common import request_context
+    from common.uow import UnitOfWork
+    from oss.site import importer
+    from server.db import make_engine, make_session_factory
+    from server.schema import load_all_models
+
+    load_all_models()
+    engine = make_engine(settings.database_url)
+    try:
+        factory = make_session_factory(engine)
+        with request_context.bind(actor="system:provisio-run"):
+            summary = importer.import_manifest(lambda: UnitOfWork(factory), manifest, site_name=importer.DEFAULT_SITE)
+    finally:
+        engine.dispose()
+    line = (
+        f"inventory: {summary.created} devices registered ({summary.ports_created} ports), "
+        f"{summary.updated} updated, {summary.unchanged} unchanged (provisio devices import)"
+    )
+    return "\n".join([line, *(f"  device {failed.device}: {failed.reason}" for failed in summary.errors)])

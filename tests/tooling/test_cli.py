@@ -303,6 +303,9 @@ def test_run_starts_a_supervised_simulated_network_and_stops_it_with_the_server(
         returncode, output = _stop(process)
     assert returncode == 0, output
     assert f"manifest {manifest_path}" in output
+    # The simulated network is in the physical inventory from the first start (issue 18 "Discovery").
+    assert "inventory: 3 devices registered" in output, output
+    assert "Task was destroyed" not in output, output  # the SNMP driver's private loop is closed cleanly
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:

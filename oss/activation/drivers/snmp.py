@@ -11,6 +11,7 @@ back as an error and be reported as "failed" although the agent changed. A SET w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any, Literal, TypeVar
@@ -102,6 +103,18 @@ def _oid_tuple(oid: str) -> tuple[int, ...]:
     return tuple(int(part) for part in oid.strip(".").split("."))
 
 
+def _finish_pending_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Let the tasks pysnmp leaves on the private loop (its dispatcher's timer, cancelled by
+    ``close_dispatcher`` but not yet run) finish before the loop closes: a closed loop with a task still
+    pending prints "Task was destroyed but it is pending!" at exit."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
 class SnmpDriver(Driver):
     """One SNMP "session" (engine + target) to one agent. Reads use the read community (or v3 user),
     writes the write community. ``version`` "v2c" or "v3"."""
@@ -156,6 +169,7 @@ class SnmpDriver(Driver):
         finally:
             self._engine = None
             self._targets.clear()
+            _finish_pending_tasks(loop)
             loop.close()
 
     # -- plumbing ----------------------------------------------------------------------------

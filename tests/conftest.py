@@ -238,9 +238,17 @@ class LiveServer:
 def live_server(settings: Settings, clean_db: Engine, full_access_headers: dict[str, str]) -> Iterator[LiveServer]:
     """The full application with its background workers, served over a real socket; ``.headers`` is a
     credential with every scope, ``.client()`` an httpx client that sends it."""
+    from server import deps
     from server.app import create_app
 
+    # create_app installs its container as the process's (server.deps); the session's in-process ``app``
+    # must get its own back afterwards, or its handlers would use this server's auth cache and counters.
+    previous = deps._container
     server = LiveServer(create_app(settings, run_workers=True, configure_logs=False), free_port(), full_access_headers)
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if previous is not None:
+            deps.configure(previous)

@@ -164,6 +164,12 @@ class PortProvider:
             statement = _candidates(device_id, criteria).limit(quantity).with_for_update(skip_locked=True)
             ports = list(session.execute(statement).scalars())
             if len(ports) < quantity:
+                # SKIP LOCKED passes over ports another transaction holds for a moment (a PATCH, a cable, a
+                # hold that may still roll back): before calling the device short, wait for those rows (a
+                # blocking lock in the candidates' order; PostgreSQL re-checks each row once it is free).
+                waited = _candidates(device_id, criteria).limit(quantity).with_for_update()
+                ports = list(session.execute(waited.execution_options(populate_existing=True)).scalars())
+            if len(ports) < quantity:
                 continue
             _set_state(session, ports, RESERVED, owner, until)
             return [HeldResource(port.id, port.name, RESOURCE_TYPE, device_id) for port in ports]
